@@ -26,16 +26,43 @@ class InitArgsMixin:
         @functools.wraps(original)
         def __init__(self, *args, **kw):
             if "_init_args" not in self.__dict__:
-                bound = signature.bind(self, *args, **kw)
-                arguments = dict(bound.arguments)
-                arguments.pop(next(iter(signature.parameters)))
-                for pname, param in signature.parameters.items():
-                    if param.kind is inspect.Parameter.VAR_KEYWORD and pname in arguments:
-                        arguments.update(arguments.pop(pname))
-                object.__setattr__(self, "_init_args", arguments)
+                object.__setattr__(self, "_init_args", _bind(cls, signature, args, kw))
             original(self, *args, **kw)
 
+        __init__.__init_signature__ = signature
         cls.__init__ = __init__
+
+
+def _bind(cls: type, signature: inspect.Signature, args: tuple, kw: dict) -> dict[str, Any]:
+    """Keyword form of a constructor call; ``*args`` are named through the parent's signature."""
+    bound = signature.bind(None, *args, **kw)
+    arguments = dict(bound.arguments)
+    arguments.pop(next(iter(signature.parameters)))
+    for pname, param in signature.parameters.items():
+        if pname not in arguments:
+            continue
+        if param.kind is inspect.Parameter.VAR_KEYWORD:
+            arguments.update(arguments.pop(pname))
+        elif param.kind is inspect.Parameter.VAR_POSITIONAL and arguments[pname]:
+            positional = arguments.pop(pname)
+            parent = _parent_signature(cls)
+            if parent is None:
+                raise TypeError(f"{cls.__name__} takes no positional *args to record")
+            names = [n for n, p in list(parent.parameters.items())[1:]
+                     if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+            arguments.update(zip(names, positional, strict=False))
+        elif param.kind is inspect.Parameter.VAR_POSITIONAL:
+            arguments.pop(pname)
+    return arguments
+
+
+def _parent_signature(cls: type) -> inspect.Signature | None:
+    for base in cls.__mro__[1:]:
+        init = base.__dict__.get("__init__")
+        signature = getattr(init, "__init_signature__", None)
+        if signature is not None:
+            return signature
+    return None
 
 
 def get_init_args(obj: Any) -> dict[str, Any]:

@@ -1,0 +1,179 @@
+"""Costs: the objective a training algorithm minimises, plus its gradients.
+
+``expr(model, data)`` returns a 0-d tensor (or None when the value is intractable).
+``get_gradients(model, data)`` returns ``(grads, updates)``: by default the autodiff
+gradients of ``expr``; costs whose value is intractable (e.g. contrastive divergence)
+override it and return any estimate they like. ``updates`` maps tensors to new values
+applied in place after the step (e.g. persistent Markov chains).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from pylearn2.space import CompositeSpace, NullSpace, Space
+from pylearn2.utils.data_specs_util import merge_data_specs, select_from_flat
+from pylearn2.utils.exc import ConfigError
+from pylearn2.utils.init_args import InitArgsMixin
+
+Gradients = dict[torch.nn.Parameter, torch.Tensor]
+
+
+class Cost(InitArgsMixin):
+    """Base class for objectives. Subclasses implement :meth:`expr` or :meth:`get_gradients`."""
+
+    supervised = False
+
+    def expr(self, model, data: Any, **kwargs: Any) -> torch.Tensor | None:
+        raise NotImplementedError(f"{type(self).__name__} does not implement expr().")
+
+    def get_gradients(self, model, data: Any, **kwargs: Any) -> tuple[Gradients, dict]:
+        """Gradients of :meth:`expr` w.r.t. the model's trainable parameters."""
+        value = self.expr(model, data, **kwargs)
+        if value is None:
+            raise NotImplementedError(
+                f"{type(self).__name__}.expr() returned None (intractable value), so the cost "
+                "must override get_gradients() to supply its own gradient estimate."
+            )
+        params = model.get_params()
+        grads = torch.autograd.grad(value, params, allow_unused=True)
+        return {p: (g if g is not None else torch.zeros_like(p)) for p, g in zip(params, grads)}, {}
+
+    def get_monitoring_channels(self, model, data: Any, **kwargs: Any) -> dict[str, torch.Tensor]:
+        return {}
+
+    def get_data_specs(self, model) -> tuple[Space, Any]:
+        if self.supervised:
+            return model.supervised_data_specs()
+        return (model.get_input_space(), model.get_input_source())
+
+    def is_stochastic(self) -> bool:
+        return False
+
+    def state_dict(self) -> dict[str, Any]:
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        pass
+
+
+class DefaultDataSpecsMixin:
+    """Marker kept for compatibility: :class:`Cost` already provides these data specs."""
+
+
+class NullDataSpecsMixin:
+    """A cost that reads no data (e.g. a weight penalty)."""
+
+    def get_data_specs(self, model) -> tuple[Space, Any]:
+        return (NullSpace(), "")
+
+
+class SumOfCosts(Cost):
+    """A weighted sum of costs: ``costs`` holds Cost objects or ``[coeff, Cost]`` pairs."""
+
+    def __init__(self, costs: Sequence[Any]) -> None:
+        if isinstance(costs, Cost):
+            raise ConfigError("SumOfCosts expects a list of costs, got a single Cost.")
+        self.costs: list[Cost] = []
+        self.coeffs: list[float] = []
+        for item in costs:
+            if isinstance(item, (list, tuple)):
+                if len(item) != 2 or not isinstance(item[1], Cost):
+                    raise ConfigError(f"SumOfCosts items are Cost or [coeff, Cost], got {item!r}.")
+                coeff, cost = item
+            else:
+                coeff, cost = 1.0, item
+            if not isinstance(cost, Cost):
+                raise ConfigError(f"SumOfCosts items must be Costs, got {cost!r}.")
+            self.costs.append(cost)
+            self.coeffs.append(float(coeff))
+        self.supervised = any(c.supervised for c in self.costs)
+
+    def get_data_specs(self, model) -> tuple[Space, Any]:
+        return merge_data_specs([c.get_data_specs(model) for c in self.costs])
+
+    def _split(self, model, data: Any) -> list[Any]:
+        space, source = self.get_data_specs(model)
+        return [select_from_flat((space, source), data, c.get_data_specs(model)) for c in self.costs]
+
+    def expr(self, model, data: Any, **kwargs: Any) -> torch.Tensor | None:
+        values = [c.expr(model, d, **kwargs) for c, d in zip(self.costs, self._split(model, data))]
+        if any(v is None for v in values):
+            return None
+        return sum(coeff * v for coeff, v in zip(self.coeffs, values))
+
+    def get_gradients(self, model, data: Any, **kwargs: Any) -> tuple[Gradients, dict]:
+        if all(type(c).get_gradients is Cost.get_gradients for c in self.costs):
+            return super().get_gradients(model, data, **kwargs)
+        total: Gradients = {}
+        updates: dict = {}
+        for coeff, cost, d in zip(self.coeffs, self.costs, self._split(model, data)):
+            grads, ups = cost.get_gradients(model, d, **kwargs)
+            updates.update(ups)
+            for p, g in grads.items():
+                total[p] = total[p] + coeff * g if p in total else coeff * g
+        return total, updates
+
+    def get_monitoring_channels(self, model, data: Any, **kwargs: Any) -> dict[str, torch.Tensor]:
+        channels: dict[str, torch.Tensor] = {}
+        for i, (cost, d) in enumerate(zip(self.costs, self._split(model, data))):
+            channels.update(cost.get_monitoring_channels(model, d, **kwargs))
+            value = cost.expr(model, d, **kwargs)
+            if value is not None:
+                name = getattr(cost, "name", None)
+                channels[f"term_{i}" + (f"_{name}" if name else "")] = value.detach()
+        return channels
+
+    def is_stochastic(self) -> bool:
+        return any(c.is_stochastic() for c in self.costs)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {str(i): c.state_dict() for i, c in enumerate(self.costs)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for i, c in enumerate(self.costs):
+            c.load_state_dict(state.get(str(i), {}))
+
+
+class MethodCost(Cost):
+    """Calls ``getattr(model, method)(data)``; data specs from ``model.<method>_data_specs``."""
+
+    def __init__(self, method: str, data_specs: str | None = None) -> None:
+        self.method = method
+        self.data_specs = data_specs
+
+    def _method(self, model):
+        if not hasattr(model, self.method):
+            raise ConfigError(f"MethodCost: {type(model).__name__} has no method {self.method!r}.")
+        return getattr(model, self.method)
+
+    def expr(self, model, data: Any, **kwargs: Any) -> torch.Tensor:
+        return self._method(model)(data)
+
+    def get_data_specs(self, model) -> tuple[Space, Any]:
+        name = self.data_specs or f"{self.method}_data_specs"
+        specs = getattr(model, name, None)
+        if specs is None:
+            raise ConfigError(
+                f"MethodCost({self.method!r}): {type(model).__name__} has no attribute {name!r} "
+                "giving the data specs; pass data_specs: '<attribute name>'."
+            )
+        return specs() if callable(specs) else specs
+
+
+class LpPenalty(NullDataSpecsMixin, Cost):
+    """``sum_v ||v||_p^p`` over the given tensors (e.g. a model's weights)."""
+
+    def __init__(self, variables: Sequence[torch.Tensor], p: float) -> None:
+        self.variables = list(variables)
+        self.p = p
+
+    def expr(self, model, data: Any = None, **kwargs: Any) -> torch.Tensor:
+        return sum(v.abs().pow(self.p).sum() for v in self.variables)
+
+
+__all__ = ["Cost", "SumOfCosts", "MethodCost", "LpPenalty", "DefaultDataSpecsMixin",
+           "NullDataSpecsMixin", "CompositeSpace"]

@@ -1,0 +1,20 @@
+"""Multilayer perceptrons: the MLP container and its layers.
+
+``!obj:pylearn2.models.mlp.MLP``, ``...mlp.Softmax``, ``...mlp.RectifiedLinear`` and the
+other layer names resolve here; each family lives in its own module.
+"""
+
+from pylearn2.models.mlp.dense import (
+    Linear,
+    RectifiedLinear,
+    Sigmoid,
+    Softplus,
+    Tanh,
+)
+from pylearn2.models.mlp.layer import MLP, Layer, apply_dropout
+from pylearn2.models.mlp.softmax import Softmax
+
+__all__ = [
+    "Layer", "MLP", "Linear", "Tanh", "Sigmoid", "RectifiedLinear", "Softplus", "Softmax",
+    "apply_dropout",
+]

@@ -1,0 +1,252 @@
+"""Fully connected MLP layers: Linear and its elementwise-nonlinearity family."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from pylearn2.models.mlp.init import init_weights
+from pylearn2.models.mlp.layer import Layer
+from pylearn2.space import Space, VectorSpace
+from pylearn2.utils.exc import ConfigError
+
+
+def norm_channels(W: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Min/mean/max of the row norms (per input) and column norms (per unit) of W."""
+    rows = W.detach().pow(2).sum(1).sqrt()
+    cols = W.detach().pow(2).sum(0).sqrt()
+    return {
+        "row_norms_min": rows.min(), "row_norms_mean": rows.mean(), "row_norms_max": rows.max(),
+        "col_norms_min": cols.min(), "col_norms_mean": cols.mean(), "col_norms_max": cols.max(),
+    }
+
+
+def activation_channels(H: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Statistics of activations: '<over examples>_x_<over units>_u' as the original names them."""
+    H = H.detach().reshape(H.shape[0], -1)
+    per_unit = {"max": H.max(0).values, "mean": H.mean(0), "min": H.min(0).values}
+    per_unit["range"] = per_unit["max"] - per_unit["min"]
+    out = {}
+    for x_name, v in per_unit.items():
+        out[f"{x_name}_x_max_u"] = v.max()
+        out[f"{x_name}_x_mean_u"] = v.mean()
+        out[f"{x_name}_x_min_u"] = v.min()
+    return out
+
+
+def clip_norms(W: torch.Tensor, dim: int, max_norm: float | None, min_norm: float | None = None):
+    """Rescale slices of W (columns for dim=0, rows for dim=1) into [min_norm, max_norm]."""
+    norms = W.pow(2).sum(dim, keepdim=True).sqrt()
+    target = norms.clamp(min=min_norm or 0.0, max=max_norm if max_norm is not None else float("inf"))
+    W.mul_(target / norms.clamp_min(1e-7))
+
+
+class Linear(Layer):
+    """Affine layer ``z = x W + b``; its cost is the mean over examples of the summed squared error."""
+
+    def __init__(
+        self,
+        dim: int,
+        layer_name: str,
+        irange: float | None = None,
+        istdev: float | None = None,
+        sparse_init: int | None = None,
+        sparse_stdev: float = 1.0,
+        include_prob: float = 1.0,
+        init_bias: float = 0.0,
+        W_lr_scale: float | None = None,
+        b_lr_scale: float | None = None,
+        mask_weights: Any = None,
+        max_row_norm: float | None = None,
+        max_col_norm: float | None = None,
+        min_col_norm: float | None = None,
+        copy_input: Any = None,
+        use_abs_loss: bool = False,
+        use_bias: bool = True,
+    ) -> None:
+        super().__init__()
+        if copy_input:
+            raise ConfigError(f"Layer {layer_name!r}: copy_input is not supported.")
+        if not 0.0 < include_prob <= 1.0:
+            raise ConfigError(f"Layer {layer_name!r}: include_prob must be in (0, 1].")
+        self.dim = int(dim)
+        self.layer_name = layer_name
+        self.irange, self.istdev = irange, istdev
+        self.sparse_init, self.sparse_stdev = sparse_init, sparse_stdev
+        self.include_prob = include_prob
+        self.init_bias = init_bias
+        self.W_lr_scale, self.b_lr_scale = W_lr_scale, b_lr_scale
+        self.mask_weights = mask_weights
+        self.max_row_norm, self.max_col_norm, self.min_col_norm = max_row_norm, max_col_norm, min_col_norm
+        self.use_abs_loss = use_abs_loss
+        self.use_bias = use_bias
+        self.output_space = VectorSpace(self.dim)
+
+    def set_input_space(self, space: Space) -> None:
+        self.input_space = space
+        self.desired_space = VectorSpace(space.get_total_dimension())
+        self.needs_reformat = space != self.desired_space
+        n_in = self.desired_space.dim
+        mlp = self.get_mlp()
+        rng = mlp.rng if mlp is not None else np.random.default_rng([2013, 1, 4])
+        W = init_weights(rng, (n_in, self.dim), self.layer_name, self.irange, self.istdev,
+                         self.sparse_init, self.sparse_stdev, allow_zero=self._zero_init_ok())
+        if self.include_prob < 1.0:
+            W = W * (rng.uniform(size=W.shape) < self.include_prob)
+        if self.mask_weights is not None:
+            mask = np.asarray(self.mask_weights, dtype=np.float64)
+            if mask.shape != W.shape:
+                raise ConfigError(
+                    f"Layer {self.layer_name!r}: mask_weights has shape {mask.shape}, "
+                    f"expected {W.shape}."
+                )
+            self.register_buffer("mask", torch.as_tensor(mask, dtype=torch.float32))
+            W = W * mask
+        self.W = torch.nn.Parameter(torch.as_tensor(W, dtype=torch.float32))
+        if self.use_bias:
+            self.b = torch.nn.Parameter(torch.full((self.dim,), float(self.init_bias)))
+        else:
+            self.b = None
+
+    def _zero_init_ok(self) -> bool:
+        return False
+
+    def affine(self, state_below: torch.Tensor) -> torch.Tensor:
+        if self.needs_reformat:
+            state_below = self.input_space.format_as(state_below, self.desired_space)
+        if self.b is None:
+            return state_below @ self.W
+        return torch.addmm(self.b, state_below, self.W)
+
+    def fprop(self, state_below: torch.Tensor) -> torch.Tensor:
+        return self.affine(state_below)
+
+    def cost(self, Y: torch.Tensor, Y_hat: torch.Tensor) -> torch.Tensor:
+        err = (Y - Y_hat).abs() if self.use_abs_loss else (Y - Y_hat).pow(2)
+        return err.sum(1).mean()
+
+    def get_lr_scalers(self) -> dict[torch.nn.Parameter, float]:
+        scalers = {}
+        if self.W_lr_scale is not None:
+            scalers[self.W] = float(self.W_lr_scale)
+        if self.b is not None and self.b_lr_scale is not None:
+            scalers[self.b] = float(self.b_lr_scale)
+        return scalers
+
+    def has_constraints(self) -> bool:
+        norms = (self.max_row_norm, self.max_col_norm, self.min_col_norm)
+        return any(n is not None for n in norms) or self.mask_weights is not None
+
+    @torch.no_grad()
+    def enforce_constraints(self) -> None:
+        if self.mask_weights is not None:
+            self.W.mul_(self.mask)
+        if self.max_row_norm is not None:
+            clip_norms(self.W, 1, self.max_row_norm)
+        if self.max_col_norm is not None or self.min_col_norm is not None:
+            clip_norms(self.W, 0, self.max_col_norm, self.min_col_norm)
+
+    def get_weight_decay(self, coeff: float) -> torch.Tensor:
+        return float(coeff) * self.W.pow(2).sum()
+
+    def get_l1_weight_decay(self, coeff: float) -> torch.Tensor:
+        return float(coeff) * self.W.abs().sum()
+
+    def get_weights(self) -> np.ndarray:
+        return self.W.detach().cpu().numpy()
+
+    def get_weights_topo(self) -> np.ndarray:
+        """Weights as images (units, rows, cols, channels) when the input is a Conv2DSpace."""
+        from pylearn2.space import Conv2DSpace
+
+        if not isinstance(self.input_space, Conv2DSpace):
+            raise ConfigError(f"Layer {self.layer_name!r} has a vector input; use get_weights().")
+        W = self.W.detach().cpu().T  # (units, input_dim) in the input space's vector order
+        vec = VectorSpace(self.input_space.get_total_dimension())
+        target = Conv2DSpace(self.input_space.shape, self.input_space.num_channels,
+                             axes=("b", 0, 1, "c"))
+        return vec.format_as(W, target).numpy()
+
+    def get_layer_monitoring_channels(self, state_below=None, state=None, targets=None):
+        channels = norm_channels(self.W)
+        if state is not None:
+            channels.update(activation_channels(state))
+        return channels
+
+
+class Tanh(Linear):
+    """``tanh(x W + b)``; squared-error cost."""
+
+    def fprop(self, state_below: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.affine(state_below))
+
+
+class RectifiedLinear(Linear):
+    """``max(z, left_slope * z)`` with ``z = x W + b``."""
+
+    def __init__(self, *args: Any, left_slope: float = 0.0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.left_slope = left_slope
+
+    def fprop(self, state_below: torch.Tensor) -> torch.Tensor:
+        z = self.affine(state_below)
+        if self.left_slope == 0.0:
+            return torch.relu(z)
+        return F.leaky_relu(z, self.left_slope)
+
+
+class Softplus(Linear):
+    """``log(1 + exp(x W + b))``."""
+
+    def fprop(self, state_below: torch.Tensor) -> torch.Tensor:
+        return F.softplus(self.affine(state_below))
+
+
+class Sigmoid(Linear):
+    """Logistic units; as an output layer the cost is the summed binary cross-entropy.
+
+    ``monitor_style='detection'`` adds 01_loss, precision, recall and f1 channels;
+    ``'classification'`` treats the units as one-hot classes and adds misclass.
+    """
+
+    def __init__(self, *args: Any, monitor_style: str = "detection", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if monitor_style not in ("detection", "classification", "bit_vector_class"):
+            raise ConfigError(
+                f"Sigmoid {self.layer_name!r}: monitor_style must be 'detection', "
+                f"'classification' or 'bit_vector_class', got {monitor_style!r}."
+            )
+        self.monitor_style = monitor_style
+
+    def fprop(self, state_below: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.affine(state_below))
+
+    def cost(self, Y: torch.Tensor, Y_hat: torch.Tensor) -> torch.Tensor:
+        eps = 1e-7
+        Y_hat = Y_hat.clamp(eps, 1 - eps)
+        return -(Y * Y_hat.log() + (1 - Y) * (1 - Y_hat).log()).sum(1).mean()
+
+    def cost_from_input(self, Y: torch.Tensor, state_below: torch.Tensor) -> torch.Tensor:
+        z = self.affine(state_below)
+        return F.binary_cross_entropy_with_logits(z, Y, reduction="none").sum(1).mean()
+
+    def get_layer_monitoring_channels(self, state_below=None, state=None, targets=None):
+        channels = super().get_layer_monitoring_channels(state_below, state, targets)
+        if targets is None or state is None:
+            return channels
+        channels["kl"] = self.cost(targets, state).detach()
+        if self.monitor_style == "classification":
+            wrong = state.argmax(1) != targets.argmax(1)
+            channels["misclass"] = wrong.float().mean()
+            return channels
+        pred = (state > 0.5).to(state.dtype)
+        channels["01_loss"] = (pred != targets).to(state.dtype).mean()
+        tp = (pred * targets).sum()
+        channels["precision"] = tp / pred.sum().clamp_min(1.0)
+        channels["recall"] = tp / targets.sum().clamp_min(1.0)
+        p, r = channels["precision"], channels["recall"]
+        channels["f1"] = 2 * p * r / (p + r).clamp_min(1e-12)
+        return channels

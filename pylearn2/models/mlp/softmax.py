@@ -1,0 +1,159 @@
+"""The Softmax output layer: class probabilities and the mean negative log-likelihood."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from pylearn2.models.mlp.dense import activation_channels, clip_norms, norm_channels
+from pylearn2.models.mlp.init import init_weights
+from pylearn2.models.mlp.layer import Layer
+from pylearn2.space import Space, VectorSpace
+from pylearn2.utils.exc import ConfigError
+
+
+class Softmax(Layer):
+    """``softmax(x W + b)`` over ``n_classes``; the cost is the mean NLL of one-hot targets.
+
+    With no initialisation scheme the weights start at zero (a common choice for the
+    output layer). ``init_bias_target_marginals`` (a dataset) sets the bias to the log of
+    the class frequencies.
+    """
+
+    def __init__(
+        self,
+        n_classes: int,
+        layer_name: str,
+        irange: float | None = None,
+        istdev: float | None = None,
+        sparse_init: int | None = None,
+        W_lr_scale: float | None = None,
+        b_lr_scale: float | None = None,
+        max_row_norm: float | None = None,
+        no_affine: bool = False,
+        max_col_norm: float | None = None,
+        init_bias_target_marginals=None,
+        binary_target_dim: int | None = None,
+        non_redundant: bool = False,
+    ) -> None:
+        super().__init__()
+        if non_redundant:
+            raise ConfigError(f"Softmax {layer_name!r}: non_redundant is not supported.")
+        self.n_classes = int(n_classes)
+        self.layer_name = layer_name
+        self.irange, self.istdev, self.sparse_init = irange, istdev, sparse_init
+        self.W_lr_scale, self.b_lr_scale = W_lr_scale, b_lr_scale
+        self.max_row_norm, self.max_col_norm = max_row_norm, max_col_norm
+        self.no_affine = no_affine
+        self.init_bias_target_marginals = init_bias_target_marginals
+        self.binary_target_dim = binary_target_dim
+        self.output_space = VectorSpace(self.n_classes)
+
+    def get_target_space(self) -> Space:
+        if self.binary_target_dim is not None:
+            from pylearn2.space import IndexSpace
+
+            return IndexSpace(self.n_classes, self.binary_target_dim)
+        return self.output_space
+
+    def set_input_space(self, space: Space) -> None:
+        self.input_space = space
+        self.desired_space = VectorSpace(space.get_total_dimension())
+        self.needs_reformat = space != self.desired_space
+        if self.no_affine:
+            if self.desired_space.dim != self.n_classes:
+                raise ConfigError(
+                    f"Softmax {self.layer_name!r} with no_affine needs {self.n_classes} inputs, "
+                    f"got {self.desired_space.dim}."
+                )
+            self.W = self.b = None
+            return
+        mlp = self.get_mlp()
+        rng = mlp.rng if mlp is not None else np.random.default_rng([2013, 1, 4])
+        W = init_weights(rng, (self.desired_space.dim, self.n_classes), self.layer_name,
+                         self.irange, self.istdev, self.sparse_init, allow_zero=True)
+        self.W = torch.nn.Parameter(torch.as_tensor(W, dtype=torch.float32))
+        self.b = torch.nn.Parameter(torch.as_tensor(self._initial_bias(), dtype=torch.float32))
+
+    def _initial_bias(self) -> np.ndarray:
+        if self.init_bias_target_marginals is None:
+            return np.zeros(self.n_classes)
+        y = np.asarray(self.init_bias_target_marginals.get_targets())
+        if y.ndim == 2 and y.shape[1] == self.n_classes:
+            counts = y.sum(0)
+        else:
+            counts = np.bincount(y.reshape(-1).astype(np.int64), minlength=self.n_classes)
+        marginals = np.clip(counts / counts.sum(), 1e-8, 1.0)
+        return np.log(marginals) - np.log(marginals).mean()
+
+    def logits(self, state_below: torch.Tensor) -> torch.Tensor:
+        if self.needs_reformat:
+            state_below = self.input_space.format_as(state_below, self.desired_space)
+        if self.no_affine:
+            return state_below
+        return torch.addmm(self.b, state_below, self.W)
+
+    def fprop(self, state_below: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(self.logits(state_below), dim=1)
+
+    def _one_hot(self, Y: torch.Tensor) -> torch.Tensor:
+        if self.binary_target_dim is None:
+            return Y
+        return F.one_hot(Y.long().reshape(-1), self.n_classes).to(torch.float32)
+
+    def cost(self, Y: torch.Tensor, Y_hat: torch.Tensor) -> torch.Tensor:
+        log_p = Y_hat.clamp_min(1e-30).log()
+        return -(self._one_hot(Y) * log_p).sum(1).mean()
+
+    def cost_from_input(self, Y: torch.Tensor, state_below: torch.Tensor) -> torch.Tensor:
+        z = self.logits(state_below)
+        if self.binary_target_dim is not None:
+            return F.cross_entropy(z, Y.long().reshape(-1))
+        return F.cross_entropy(z, Y)
+
+    def get_lr_scalers(self) -> dict[torch.nn.Parameter, float]:
+        scalers = {}
+        if self.W is not None and self.W_lr_scale is not None:
+            scalers[self.W] = float(self.W_lr_scale)
+        if self.b is not None and self.b_lr_scale is not None:
+            scalers[self.b] = float(self.b_lr_scale)
+        return scalers
+
+    def has_constraints(self) -> bool:
+        return self.W is not None and (self.max_row_norm, self.max_col_norm) != (None, None)
+
+    @torch.no_grad()
+    def enforce_constraints(self) -> None:
+        if self.W is None:
+            return
+        if self.max_row_norm is not None:
+            clip_norms(self.W, 1, self.max_row_norm)
+        if self.max_col_norm is not None:
+            clip_norms(self.W, 0, self.max_col_norm)
+
+    def get_weight_decay(self, coeff: float) -> torch.Tensor:
+        return float(coeff) * self.W.pow(2).sum()
+
+    def get_l1_weight_decay(self, coeff: float) -> torch.Tensor:
+        return float(coeff) * self.W.abs().sum()
+
+    def get_weights(self) -> np.ndarray:
+        return self.W.detach().cpu().numpy()
+
+    def get_layer_monitoring_channels(self, state_below=None, state=None, targets=None):
+        channels = norm_channels(self.W) if self.W is not None else {}
+        if state is None:
+            return channels
+        max_prob = state.detach().max(1).values
+        channels.update(mean_max_class=max_prob.mean(), max_max_class=max_prob.max(),
+                        min_max_class=max_prob.min())
+        if targets is not None:
+            Y = self._one_hot(targets)
+            channels["misclass"] = (state.argmax(1) != Y.argmax(1)).float().mean()
+            log_p = state.detach().clamp_min(1e-30).log()
+            channels["nll"] = -(Y * log_p).sum(1).mean()
+        return channels
+
+
+__all__ = ["Softmax", "activation_channels"]

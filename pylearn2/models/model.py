@@ -1,0 +1,131 @@
+"""The Model base class: parameters plus the spaces they read and write.
+
+A Model is a ``torch.nn.Module`` that also says which Space its input and output live
+in, which monitoring channels it offers and which Cost trains it by default. Models
+either train themselves (``train_all(dataset)`` while ``continue_learning()``, e.g.
+k-means) or are trained by a TrainingAlgorithm with a Cost. Models hold little logic of
+their own: the loop, the update rule and the objective live elsewhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from pylearn2.space import CompositeSpace, NullSpace, Space
+from pylearn2.utils.init_args import InitArgsMixin
+
+
+class Model(InitArgsMixin, torch.nn.Module):
+    """Base class for everything with parameters that pylearn2 can train or load."""
+
+    _input_source = "features"
+    _target_source = "targets"
+
+    def __init__(self) -> None:
+        torch.nn.Module.__init__(self)
+        self.monitor = None
+        self.dataset_yaml_src: str | None = None
+        self.tag: dict[str, Any] = {}
+        self.force_batch_size: int | None = None
+
+    # -- spaces and sources -------------------------------------------------------------
+    def get_input_space(self) -> Space:
+        return self.input_space
+
+    def get_output_space(self) -> Space:
+        return self.output_space
+
+    def get_target_space(self) -> Space:
+        return self.get_output_space()
+
+    def get_input_source(self) -> str:
+        return self._input_source
+
+    def get_target_source(self) -> str:
+        return self._target_source
+
+    # -- parameters -------------------------------------------------------------------
+    def get_params(self) -> list[torch.nn.Parameter]:
+        """The trainable parameters (those with ``requires_grad``)."""
+        return [p for p in self.parameters() if p.requires_grad]
+
+    def get_param_values(self) -> list[Any]:
+        return [p.detach().cpu().numpy().copy() for p in self.get_params()]
+
+    def set_param_values(self, values: list[Any]) -> None:
+        with torch.no_grad():
+            for p, v in zip(self.get_params(), values, strict=True):
+                p.copy_(torch.as_tensor(v, dtype=p.dtype))
+
+    def get_lr_scalers(self) -> dict[torch.nn.Parameter, float]:
+        """Per-parameter learning-rate multipliers (missing parameters use 1)."""
+        scalers: dict[torch.nn.Parameter, float] = {}
+        for child in self.children():
+            if isinstance(child, Model):
+                scalers.update(child.get_lr_scalers())
+        return scalers
+
+    def enforce_constraints(self) -> None:
+        """Apply norm constraints and the like to the parameters, in place."""
+        for child in self.children():
+            if isinstance(child, Model):
+                child.enforce_constraints()
+
+    def has_constraints(self) -> bool:
+        """Whether :meth:`enforce_constraints` does anything (lets the hot path skip it)."""
+        return any(isinstance(c, Model) and c.has_constraints() for c in self.children())
+
+    # -- training interface ---------------------------------------------------------------
+    def get_default_cost(self):
+        raise NotImplementedError(
+            f"{type(self).__name__} has no default cost; give the algorithm a `cost:`."
+        )
+
+    def train_all(self, dataset) -> None:
+        """One round of self-training on ``dataset`` (models trained without an algorithm)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} does not train itself; give Train an `algorithm:` "
+            "(e.g. !obj:pylearn2.training_algorithms.sgd.SGD)."
+        )
+
+    def continue_learning(self) -> bool:
+        """Whether self-training should go on (models trained without an algorithm)."""
+        raise NotImplementedError(f"{type(self).__name__} does not train itself.")
+
+    def set_batch_size(self, batch_size: int) -> None:
+        """Models that need a fixed batch size override this."""
+
+    # -- monitoring -----------------------------------------------------------------------
+    def get_monitoring_data_specs(self) -> tuple[Space, Any]:
+        """The (space, source) that :meth:`get_monitoring_channels` reads."""
+        return (NullSpace(), "")
+
+    def get_monitoring_channels(self, data: Any) -> dict[str, torch.Tensor]:
+        """Named 0-d tensors computed on one batch; the monitor averages them."""
+        return {}
+
+    # -- weights for viewers ---------------------------------------------------------------
+    def get_weights(self) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} does not expose first-layer weights.")
+
+    def get_weights_format(self) -> tuple[str, str]:
+        return ("v", "h")
+
+    def get_weights_topo(self) -> Any:
+        raise NotImplementedError(
+            f"{type(self).__name__} does not expose topological first-layer weights."
+        )
+
+    def supervised_data_specs(self) -> tuple[Space, tuple[str, str]]:
+        """(input, target) data specs for supervised costs and channels."""
+        space = CompositeSpace([self.get_input_space(), self.get_target_space()])
+        return (space, (self.get_input_source(), self.get_target_source()))
+
+    def device(self) -> torch.device:
+        for tensor in self.parameters():
+            return tensor.device
+        for tensor in self.buffers():
+            return tensor.device
+        return torch.device("cpu")

@@ -1,0 +1,356 @@
+"""The Monitor: named channels recorded over training, the shared blackboard.
+
+Each channel keeps one entry per monitor call in ``val_record`` together with the
+batches, examples and epochs seen and the seconds trained at that moment. Training
+algorithms register *producers* (functions of a batch returning named 0-d tensors) for
+each monitoring dataset; a monitor call makes one pass over every dataset and records
+the example-weighted mean of each channel over its batches. Sums stay on the device and
+are read back once per dataset, so there is no host synchronisation per batch.
+
+Channel names: dataset key ``d`` gives the prefix ``d_`` (the empty key none), so
+``valid_y_misclass`` is the ``y_misclass`` channel of the ``valid`` dataset.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from pylearn2.space import CompositeSpace, NullSpace, Space
+from pylearn2.utils.data_specs_util import merge_data_specs, select_from_flat
+from pylearn2.utils.exc import ConfigError, did_you_mean
+
+log = logging.getLogger(__name__)
+
+Producer = Callable[[Any], dict[str, torch.Tensor]]
+
+
+class MonitorChannel:
+    """One named quantity and its history (one entry per monitor call)."""
+
+    RECORDS = ("val_record", "batch_record", "example_record", "epoch_record", "time_record")
+
+    def __init__(self, name: str, doc: str = "", dataset_name: str | None = None) -> None:
+        self.name = name
+        self.doc = doc
+        self.dataset_name = dataset_name
+        self.val_record: list[float] = []
+        self.batch_record: list[int] = []
+        self.example_record: list[int] = []
+        self.epoch_record: list[int] = []
+        self.time_record: list[float] = []
+
+    def state_dict(self) -> dict[str, Any]:
+        state: dict[str, Any] = {"doc": self.doc, "dataset_name": self.dataset_name}
+        state.update({r: list(getattr(self, r)) for r in self.RECORDS})
+        return state
+
+    @classmethod
+    def from_state_dict(cls, name: str, state: dict[str, Any]) -> MonitorChannel:
+        channel = cls(name, state.get("doc", ""), state.get("dataset_name"))
+        for r in cls.RECORDS:
+            setattr(channel, r, list(state.get(r, [])))
+        return channel
+
+    def __repr__(self) -> str:
+        last = self.val_record[-1] if self.val_record else None
+        return f"MonitorChannel({self.name!r}, last={last})"
+
+
+@dataclass
+class _MonitoredDataset:
+    dataset: Any
+    mode: str
+    batch_size: int | None
+    num_batches: int | None
+    seed: Any
+    producers: list[tuple[tuple[Space, Any], Producer, str]] = field(default_factory=list)
+
+
+class Monitor:
+    """Channels, counters and records for one model."""
+
+    def __init__(self, model: Any = None) -> None:
+        self.model = model
+        self.channels: dict[str, MonitorChannel] = {}
+        self._datasets: dict[str, _MonitoredDataset] = {}
+        self._global_producers: list[tuple[Callable[[], dict[str, Any]], str]] = []
+        self._num_batches_seen = 0
+        self._examples_seen = 0
+        self._epochs_seen = 0
+        self._seconds_before = 0.0
+        self.t0 = time.time()
+        self.training_succeeded = False
+        self.on_channel_conflict = "error"
+
+    @staticmethod
+    def get_monitor(model: Any) -> Monitor:
+        """The model's monitor, created (and attached) if it has none."""
+        if getattr(model, "monitor", None) is None:
+            model.monitor = Monitor(model)
+        model.monitor.model = model
+        return model.monitor
+
+    # -- counters ----------------------------------------------------------------------
+    def report_batch(self, num_examples: int) -> None:
+        self._num_batches_seen += 1
+        self._examples_seen += int(num_examples)
+
+    def report_epoch(self) -> None:
+        self._epochs_seen += 1
+
+    def get_batches_seen(self) -> int:
+        return self._num_batches_seen
+
+    def get_examples_seen(self) -> int:
+        return self._examples_seen
+
+    def get_epochs_seen(self) -> int:
+        return self._epochs_seen
+
+    def seconds_trained(self) -> float:
+        return self._seconds_before + time.time() - self.t0
+
+    # -- registration ------------------------------------------------------------------
+    def add_dataset(
+        self,
+        dataset: Any,
+        mode: str = "sequential",
+        batch_size: int | None = None,
+        num_batches: int | None = None,
+        seed: Any = None,
+        name: str = "",
+    ) -> None:
+        """Monitor ``dataset`` under the channel prefix ``name_`` (none for '')."""
+        from pylearn2.utils.iteration import is_stochastic
+
+        if is_stochastic(mode) and seed is None:
+            raise ConfigError(f"Monitoring dataset {name!r} uses the stochastic mode {mode!r}: "
+                              "give it a seed so monitor values are reproducible.")
+        self._datasets[name] = _MonitoredDataset(dataset, mode, batch_size, num_batches, seed)
+
+    def add_producer(self, producer: Producer, data_specs: tuple[Space, Any],
+                     dataset_name: str = "", prefix: str = "") -> None:
+        """Register a function of a batch whose named 0-d tensors become channels."""
+        if dataset_name not in self._datasets:
+            known = list(self._datasets)
+            raise ConfigError(f"Monitor has no dataset {dataset_name!r}; known: {known}.")
+        self._datasets[dataset_name].producers.append((data_specs, producer, prefix))
+
+    def add_global_channels(self, producer: Callable[[], dict[str, Any]], prefix: str = "") -> None:
+        """Register dataset-independent channels (learning_rate, momentum, timings)."""
+        self._global_producers.append((producer, prefix))
+
+    def add_channel(self, name: str, val: Callable[..., Any], dataset_name: str | None = None,
+                    data_specs: tuple[Space, Any] | None = None, doc: str = "") -> None:
+        """Add one channel: ``val(data)`` on a dataset, or ``val()`` when data_specs is NullSpace."""
+        if name in self.channels and self.channels[name].val_record and \
+                self.on_channel_conflict == "error":
+            raise ConfigError(f"Tried to create the same channel twice ({name}).")
+        if data_specs is None or isinstance(data_specs[0], NullSpace):
+            self.add_global_channels(lambda: {name: val()})
+        else:
+            if dataset_name is None:
+                if len(self._datasets) != 1:
+                    raise ConfigError(
+                        f"Channel {name!r}: the monitor has {len(self._datasets)} datasets; "
+                        "say which one with dataset_name."
+                    )
+                dataset_name = next(iter(self._datasets))
+            self.add_producer(lambda data: {name: val(data)}, data_specs, dataset_name)
+        if doc:
+            self._channel(name).doc = doc
+
+    def setup(self, dataset: Any, cost: Any, batch_size: int | None, num_batches: int | None = None,
+              extra_costs: dict[str, Any] | None = None, mode: str = "sequential",
+              seed: Any = None) -> None:
+        """Add the standard channels of ``cost`` and the model on each monitoring dataset."""
+        datasets = dataset if isinstance(dataset, dict) else {"": dataset}
+        model = self.model
+        for name, ds in datasets.items():
+            if ds is None:
+                continue
+            self.add_dataset(ds, mode, batch_size, num_batches, seed, name=name)
+            prefix = f"{name}_" if name else ""
+            cost_specs = cost.get_data_specs(model)
+            self.add_producer(_cost_producer(model, cost, "objective"), cost_specs, name, prefix)
+            for cname, extra in (extra_costs or {}).items():
+                specs = extra.get_data_specs(model)
+                self.add_producer(_cost_producer(model, extra, cname), specs, name, prefix)
+            model_specs = model.get_monitoring_data_specs()
+            if not isinstance(model_specs[0], NullSpace):
+                self.add_producer(model.get_monitoring_channels, model_specs, name, prefix)
+
+    def clear_producers(self) -> None:
+        """Forget datasets and producers (channels and records stay)."""
+        self._datasets.clear()
+        self._global_producers.clear()
+
+    # -- running -----------------------------------------------------------------------
+    @torch.no_grad()
+    def __call__(self) -> None:
+        """Compute every channel once and append one record to each."""
+        values: dict[str, tuple[float, str | None]] = {}
+        for ds_name, entry in self._datasets.items():
+            for name, value in self._run_dataset(entry).items():
+                values[name] = (value, ds_name)
+        for producer, prefix in self._global_producers:
+            for name, value in producer().items():
+                values[prefix + name] = (float(value), None)
+        now = self.seconds_trained()
+        for name, (value, ds_name) in values.items():
+            channel = self._channel(name, ds_name)
+            channel.val_record.append(value)
+            channel.batch_record.append(self._num_batches_seen)
+            channel.example_record.append(self._examples_seen)
+            channel.epoch_record.append(self._epochs_seen)
+            channel.time_record.append(now)
+        for name in sorted(values):
+            log.debug("\t%s: %s", name, values[name][0])
+
+    def _run_dataset(self, entry: _MonitoredDataset) -> dict[str, float]:
+        if not entry.producers:
+            return {}
+        merged = merge_data_specs([specs for specs, _, _ in entry.producers])
+        device = self.model.device() if hasattr(self.model, "device") else torch.device("cpu")
+        iterator = entry.dataset.iterator(
+            mode=entry.mode, batch_size=entry.batch_size, num_batches=entry.num_batches,
+            rng=entry.seed, data_specs=merged, return_tuple=True,
+        )
+        sums: dict[str, torch.Tensor] = {}
+        total = 0
+        for batch in iterator:
+            batch = tuple(to_device(b, device) for b in batch)
+            n = _batch_length(batch)
+            flat = batch if isinstance(merged[0], CompositeSpace) else batch[0]
+            total += n
+            for specs, producer, prefix in entry.producers:
+                data = select_from_flat(merged, flat, specs)
+                for name, value in producer(data).items():
+                    key = prefix + name
+                    weighted = value.detach().to(torch.float64) * n
+                    sums[key] = sums[key] + weighted if key in sums else weighted
+        if total == 0:
+            raise ConfigError("A monitoring dataset yielded no examples; check start/stop.")
+        names = list(sums)
+        means = (torch.stack([sums[n] for n in names]) / total).tolist() if names else []
+        return dict(zip(names, means))
+
+    def _channel(self, name: str, dataset_name: str | None = None) -> MonitorChannel:
+        if name not in self.channels:
+            self.channels[name] = MonitorChannel(name, dataset_name=dataset_name)
+        return self.channels[name]
+
+    # -- reading -----------------------------------------------------------------------
+    def channel(self, name: str) -> MonitorChannel:
+        """The channel called ``name``, or a clear error listing close names."""
+        if name not in self.channels:
+            raise ConfigError(
+                f"No monitor channel named {name!r}.{did_you_mean(name, self.channels)} "
+                f"Available: {', '.join(sorted(self.channels)) or '(none yet)'}."
+            )
+        return self.channels[name]
+
+    def last(self, name: str) -> float:
+        record = self.channel(name).val_record
+        if not record:
+            raise ConfigError(f"Monitor channel {name!r} has no values yet.")
+        return record[-1]
+
+    # -- persistence -------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "channels": {n: c.state_dict() for n, c in self.channels.items()},
+            "batches_seen": self._num_batches_seen,
+            "examples_seen": self._examples_seen,
+            "epochs_seen": self._epochs_seen,
+            "seconds_trained": self.seconds_trained(),
+            "training_succeeded": self.training_succeeded,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.channels = {n: MonitorChannel.from_state_dict(n, s)
+                         for n, s in state.get("channels", {}).items()}
+        self._num_batches_seen = int(state.get("batches_seen", 0))
+        self._examples_seen = int(state.get("examples_seen", 0))
+        self._epochs_seen = int(state.get("epochs_seen", 0))
+        self._seconds_before = float(state.get("seconds_trained", 0.0))
+        self.t0 = time.time()
+        self.training_succeeded = bool(state.get("training_succeeded", False))
+
+
+def _cost_producer(model: Any, cost: Any, value_name: str) -> Producer:
+    def producer(data: Any) -> dict[str, torch.Tensor]:
+        channels = dict(cost.get_monitoring_channels(model, data))
+        value = cost.expr(model, data)
+        if value is not None:
+            channels[value_name] = value
+        return channels
+    return producer
+
+
+def to_device(batch: Any, device: torch.device) -> Any:
+    if isinstance(batch, tuple):
+        return tuple(to_device(b, device) for b in batch)
+    if isinstance(batch, torch.Tensor) and batch.device != device:
+        return batch.to(device, non_blocking=True)
+    return batch
+
+
+def _batch_length(batch: Any) -> int:
+    for b in batch:
+        if isinstance(b, torch.Tensor):
+            return int(b.shape[0])
+        if isinstance(b, tuple):
+            return _batch_length(b)
+    raise ConfigError("A monitoring batch carries no tensors.")
+
+
+def push_monitor(model: Any, name: str, transfer_experience: bool = False,
+                 save_records: bool = False) -> Any:
+    """Move ``model.monitor`` to ``model.<name>`` and start a fresh one (continued training)."""
+    old = getattr(model, "monitor", None)
+    if old is None:
+        raise ConfigError("push_monitor: the model has no monitor to push.")
+    setattr(model, name, old)
+    model.monitor = Monitor(model)
+    if transfer_experience:
+        model.monitor._num_batches_seen = old._num_batches_seen
+        model.monitor._examples_seen = old._examples_seen
+        model.monitor._epochs_seen = old._epochs_seen
+    if save_records:
+        model.monitor.channels = {n: MonitorChannel.from_state_dict(n, c.state_dict())
+                                  for n, c in old.channels.items()}
+        model.monitor.on_channel_conflict = "copy_history"
+    return model
+
+
+def read_channel(model: Any, channel_name: str, monitor_name: str = "monitor") -> float:
+    """The last value of a channel (usable from YAML for continued training)."""
+    monitor = getattr(model, monitor_name, None)
+    if monitor is None:
+        raise ConfigError(f"read_channel: the model has no monitor called {monitor_name!r}.")
+    return monitor.last(channel_name)
+
+
+def get_channel(model: Any, dataset: Any, channel: str, cost: Any, batch_size: int) -> float:
+    """Compute one channel on ``dataset`` with a temporary monitor and return its value."""
+    monitor = Monitor(model)
+    monitor.setup(dataset, cost, batch_size)
+    monitor()
+    return monitor.last(channel)
+
+
+def records_as_array(channel: MonitorChannel, x_axis: str = "epoch") -> tuple[np.ndarray, np.ndarray]:
+    """(x, y) arrays for plotting a channel against epochs/batches/examples/seconds."""
+    xs = {"epoch": channel.epoch_record, "batch": channel.batch_record,
+          "example": channel.example_record, "second": channel.time_record}
+    if x_axis not in xs:
+        raise ConfigError(f"Unknown x axis {x_axis!r}; use one of {sorted(xs)}.")
+    return np.asarray(xs[x_axis], dtype=float), np.asarray(channel.val_record, dtype=float)

@@ -1,0 +1,75 @@
+"""The TrainingAlgorithm interface shared by SGD, BGD and self-training models."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import torch
+
+from pylearn2.utils.exc import ConfigError
+from pylearn2.utils.init_args import InitArgsMixin
+
+
+class NoBatchSizeError(ConfigError):
+    """Neither the algorithm nor the model says how big a batch is."""
+
+    def __init__(self) -> None:
+        super().__init__("No batch size: give the algorithm `batch_size:` "
+                         "(or the model `batch_size:`).")
+
+
+class TrainingAlgorithm(InitArgsMixin):
+    """Trains a model one epoch at a time; ``continue_learning`` says when to stop."""
+
+    def setup(self, model: Any, dataset: Any) -> None:
+        raise NotImplementedError
+
+    def train(self, dataset: Any) -> None:
+        """Run one epoch (one pass of the training iterator)."""
+        raise NotImplementedError
+
+    def continue_learning(self, model: Any) -> bool:
+        criterion = getattr(self, "termination_criterion", None)
+        return True if criterion is None else bool(criterion.continue_learning(model))
+
+    def stop_reason(self) -> str:
+        criterion = getattr(self, "termination_criterion", None)
+        reason = getattr(criterion, "reason", None) if criterion is not None else None
+        return reason or f"{type(criterion).__name__} said stop"
+
+    def state_dict(self) -> dict[str, Any]:
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        pass
+
+
+class SelfTraining(TrainingAlgorithm):
+    """Adapter for models that train themselves (``train_all`` / ``continue_learning``)."""
+
+    def setup(self, model: Any, dataset: Any) -> None:
+        self.model = model
+
+    def train(self, dataset: Any) -> None:
+        self.model.train_all(dataset=dataset)
+
+    def continue_learning(self, model: Any) -> bool:
+        return bool(model.continue_learning())
+
+    def stop_reason(self) -> str:
+        return f"{type(self.model).__name__}.continue_learning() returned False"
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """``device`` argument, else ``PYLEARN2_DEVICE``, else CUDA when available, else CPU."""
+    name = device or os.environ.get("PYLEARN2_DEVICE")
+    if name is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(name)
+    except RuntimeError as err:
+        raise ConfigError(f"Unknown device {name!r}: use 'cpu', 'cuda' or 'cuda:N'.") from err
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"Device {name!r} requested but CUDA is not available; use 'cpu'.")
+    return resolved

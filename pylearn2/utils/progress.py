@@ -1,0 +1,59 @@
+"""Progress display: a bar per epoch on a terminal, one log line per epoch otherwise."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+_KEY_SUFFIXES = ("objective", "misclass", "nll")
+
+
+def progress_enabled() -> bool:
+    """Bars only on an interactive terminal, unless PYLEARN2_PROGRESS says otherwise."""
+    setting = os.environ.get("PYLEARN2_PROGRESS", "auto").lower()
+    if setting in ("0", "off", "false", "no"):
+        return False
+    if setting in ("1", "on", "true", "yes"):
+        return True
+    return sys.stderr.isatty()
+
+
+class EpochProgress:
+    """Context manager that shows a batch bar while ``algorithm.train`` runs one epoch.
+
+    It hooks the algorithm's ``batch_hooks`` list (if it has one), so the bar costs one
+    function call per batch and nothing when disabled.
+    """
+
+    def __init__(self, algorithm: Any, epoch: int) -> None:
+        self.algorithm = algorithm
+        self.epoch = epoch
+        self.bar = None
+
+    def __enter__(self) -> EpochProgress:
+        hooks = getattr(self.algorithm, "batch_hooks", None)
+        if hooks is None or not progress_enabled():
+            return self
+        from tqdm import tqdm
+
+        self.bar = tqdm(desc=f"epoch {self.epoch}", unit="batch", leave=False, dynamic_ncols=True)
+        hooks.append(self._tick)
+        return self
+
+    def _tick(self, *args: Any) -> None:
+        self.bar.update(1)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.bar is not None:
+            self.algorithm.batch_hooks.remove(self._tick)
+            self.bar.close()
+
+
+def epoch_summary(monitor: Any, seconds: float) -> str:
+    """'epoch 3: train_objective=0.1234 valid_y_misclass=0.0310 (1.2 s)'."""
+    parts = []
+    for name in sorted(monitor.channels):
+        if name.endswith(_KEY_SUFFIXES) and monitor.channels[name].val_record:
+            parts.append(f"{name}={monitor.channels[name].val_record[-1]:.4g}")
+    return f"epoch {monitor.get_epochs_seen()}: {' '.join(parts[:8])} ({seconds:.2f} s)"
