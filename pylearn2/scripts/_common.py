@@ -1,0 +1,69 @@
+"""Shared plumbing for the command-line tools: logging, errors, the --allow flag."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from pylearn2.utils.allowlist import allow_module
+from pylearn2.utils.exc import Pylearn2Error
+
+
+class _MaxLevel(logging.Filter):
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno < self.level
+
+
+def setup_logging(verbose: bool = False, quiet: bool = False, timestamp: bool = False,
+                  level_name: bool = False) -> None:
+    """INFO (DEBUG with verbose) to stdout, WARNING and above to stderr."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    fmt = ("%(asctime)s " if timestamp else "") + ("%(levelname)s " if level_name else "") + \
+        "%(message)s"
+    out = logging.StreamHandler(sys.stdout)
+    out.addFilter(_MaxLevel(logging.WARNING))
+    err = logging.StreamHandler(sys.stderr)
+    err.setLevel(logging.WARNING)
+    for handler in (out, err):
+        handler.setFormatter(logging.Formatter(fmt, "%H:%M:%S"))
+        root.addHandler(handler)
+    root.setLevel(logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO)
+    for noisy in ("matplotlib", "PIL"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def add_allow_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow", action="append", default=[], metavar="MODULE",
+        help="also allow classes and functions defined in MODULE (repeatable) in YAML and "
+             "model files; same as listing it in PYLEARN2_ALLOW_MODULES",
+    )
+
+
+def run_cli(make_parser: Callable[[], argparse.ArgumentParser],
+            run: Callable[[argparse.Namespace], int | None],
+            argv: Sequence[str] | None = None) -> int:
+    """Parse, run, and turn user errors into one line on stderr with exit status 2."""
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    for module in getattr(args, "allow", []) or []:
+        allow_module(module)
+    try:
+        return int(run(args) or 0)
+    except Pylearn2Error as err:
+        print(f"{parser.prog}: error: {err}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as err:
+        print(f"{parser.prog}: error: {err.strerror}: {err.filename}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{parser.prog}: interrupted; the last completed save is intact.", file=sys.stderr)
+        return 130

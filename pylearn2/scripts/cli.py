@@ -1,0 +1,50 @@
+"""The ``pylearn2`` command: one entry point over every tool.
+
+``pylearn2 train job.yaml``, ``pylearn2 print-monitor model.pkl``, ... Each command is
+the same function as its stand-alone script (``train.py``, ``print_monitor.py``, ...).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+
+COMMANDS = {
+    "train": ("pylearn2.scripts.train", "train a model from a YAML experiment file"),
+    "print-monitor": ("pylearn2.scripts.print_monitor",
+                      "print a saved model's final monitor channel values"),
+}
+
+
+def _usage() -> str:
+    width = max(len(c) for c in COMMANDS)
+    lines = ["usage: pylearn2 COMMAND [options]   (pylearn2 COMMAND --help for details)", "",
+             "commands:"]
+    lines += [f"  {name.ljust(width)}  {doc}" for name, (_, doc) in COMMANDS.items()]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(_usage())
+        return 0
+    if argv[0] in ("--version", "version"):
+        from pylearn2 import __version__
+
+        print(f"pylearn2 {__version__}")
+        return 0
+    command, rest = argv[0], argv[1:]
+    if command not in COMMANDS:
+        from pylearn2.utils.exc import did_you_mean
+
+        print(f"pylearn2: unknown command {command!r}.{did_you_mean(command, COMMANDS)}\n\n"
+              f"{_usage()}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(COMMANDS[command][0])
+    return module.main(rest)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
