@@ -62,20 +62,30 @@ class Model(InitArgsMixin, torch.nn.Module):
     def get_lr_scalers(self) -> dict[torch.nn.Parameter, float]:
         """Per-parameter learning-rate multipliers (missing parameters use 1)."""
         scalers: dict[torch.nn.Parameter, float] = {}
-        for child in self.children():
-            if isinstance(child, Model):
-                scalers.update(child.get_lr_scalers())
+        for child in self.submodels():
+            scalers.update(child.get_lr_scalers())
         return scalers
 
     def enforce_constraints(self) -> None:
         """Apply norm constraints and the like to the parameters, in place."""
-        for child in self.children():
-            if isinstance(child, Model):
-                child.enforce_constraints()
+        for child in self.submodels():
+            child.enforce_constraints()
 
     def has_constraints(self) -> bool:
         """Whether :meth:`enforce_constraints` does anything (lets the hot path skip it)."""
-        return any(isinstance(c, Model) and c.has_constraints() for c in self.children())
+        return any(child.has_constraints() for child in self.submodels())
+
+    def submodels(self) -> list[Model]:
+        """The nearest Model descendants (looking through ModuleLists and plain Modules)."""
+        found: list[Model] = []
+        stack = list(self.children())[::-1]
+        while stack:
+            module = stack.pop()
+            if isinstance(module, Model):
+                found.append(module)
+            else:
+                stack.extend(list(module.children())[::-1])
+        return found
 
     # -- training interface ---------------------------------------------------------------
     def get_default_cost(self):
