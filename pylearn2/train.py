@@ -60,6 +60,7 @@ class Train(InitArgsMixin):
         self.allow_overwrite = allow_overwrite
         self.checkpoint = checkpoint
         self.first_save = True
+        self._checkpoint_epoch: int | None = None
         self.stop_reason: str | None = None
         yaml_src = getattr(dataset, "yaml_src", None)
         if yaml_src is not None:
@@ -160,8 +161,12 @@ class Train(InitArgsMixin):
         self.first_save = False
         started = time.time()
         serial.save(self.save_path, self.model, on_overwrite="backup")
-        if self.checkpoint_path:
+        epoch = self.monitor.get_epochs_seen()
+        # The final save repeats the last in-loop save's epoch: keep that checkpoint, whose
+        # state predates the stop checks, so a resumed run re-runs them exactly once.
+        if self.checkpoint_path and epoch != self._checkpoint_epoch:
             serial.save_checkpoint(self.checkpoint_path, self.model, self.state_dict())
+            self._checkpoint_epoch = epoch
         log.info("Saved %s in %.2f s", self.save_path, time.time() - started)
 
     def state_dict(self) -> dict[str, Any]:
