@@ -1,0 +1,91 @@
+"""MNIST handwritten digits from ``${PYLEARN2_DATA_PATH}/mnist/``.
+
+Reads the four original IDX files (``train-images-idx3-ubyte`` etc.), gzipped or not.
+X is float32 in [0, 1] with topological shape (28, 28, 1); y holds (N, 1) labels with
+``y_labels=10``. There is no 'valid' split: use ``which_set: 'train'`` with
+``start: 50000, stop: 60000``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from pylearn2.datasets.dense_design_matrix import DenseDesignMatrix
+from pylearn2.space import Conv2DSpace
+from pylearn2.utils.exc import ConfigError, DataNotFoundError, NoDataPathError
+from pylearn2.utils.mnist_ubyte import read_mnist_images, read_mnist_labels
+
+FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+         "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+
+
+def mnist_dir() -> str:
+    root = os.environ.get("PYLEARN2_DATA_PATH")
+    if not root:
+        raise NoDataPathError("MNIST is read from $PYLEARN2_DATA_PATH/mnist/.")
+    return os.path.join(os.path.expanduser(root.split(os.pathsep)[0]), "mnist")
+
+
+def find_file(folder: str, name: str) -> str:
+    for candidate in (name, name + ".gz"):
+        path = os.path.join(folder, candidate)
+        if os.path.exists(path):
+            return path
+    raise DataNotFoundError(
+        f"MNIST file not found: tried {os.path.join(folder, name)} and its .gz. Put the four "
+        "IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
+        "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) in that folder."
+    )
+
+
+class MNIST(DenseDesignMatrix):
+    """The MNIST 'train' (60000) or 'test' (10000) set, optionally examples [start, stop)."""
+
+    def __init__(self, which_set: str, center: bool = False, shuffle: bool = False,
+                 binarize: bool = False, start: int | None = None, stop: int | None = None,
+                 axes: Sequence[Any] = ("b", 0, 1, "c"), preprocessor: Any = None,
+                 fit_preprocessor: bool = False, fit_test_preprocessor: bool = False,
+                 one_hot: bool | None = None) -> None:
+        if which_set not in FILES:
+            hint = " MNIST has no 'valid' split: use which_set 'train' with start: 50000, " \
+                   "stop: 60000." if which_set == "valid" else ""
+            raise ConfigError(f"MNIST which_set must be 'train' or 'test', got {which_set!r}.{hint}")
+        folder = mnist_dir()
+        images = read_mnist_images(find_file(folder, FILES[which_set][0]))
+        labels = read_mnist_labels(find_file(folder, FILES[which_set][1]))
+        if shuffle:
+            order = np.random.default_rng([1, 2, 3]).permutation(len(labels))
+            images, labels = images[order], labels[order]
+        n = len(labels)
+        start = 0 if start is None else int(start)
+        stop = n if stop is None else int(stop)
+        if not 0 <= start < stop <= n:
+            raise ConfigError(f"MNIST {which_set!r} has {n} examples; start/stop must satisfy "
+                              f"0 <= start < stop <= {n}, got {start}, {stop}.")
+        X = images[start:stop].reshape(stop - start, -1)
+        if binarize:
+            X = (X > 0.5).astype(np.float32)
+        if center:
+            X = X - images.reshape(n, -1).mean(0) if not binarize else X - X.mean(0)
+        self.which_set, self.center, self.binarize = which_set, center, binarize
+        self.one_hot = bool(one_hot)
+        y = labels[start:stop, None]
+        if one_hot:
+            y = np.eye(10, dtype=np.float32)[y[:, 0]]
+        topo = X.reshape(-1, 28, 28, 1)
+        super().__init__(topo_view=Conv2DSpace.convert(topo, ("b", 0, 1, "c"), axes),
+                         y=y, axes=axes, y_labels=None if one_hot else 10,
+                         preprocessor=preprocessor,
+                         fit_preprocessor=fit_preprocessor)
+        self.fit_test_preprocessor = fit_test_preprocessor
+
+    def adjust_for_viewer(self, X: np.ndarray) -> np.ndarray:
+        return np.clip(X * 2.0 - 1.0, -1.0, 1.0) if not self.center else np.clip(X, -1.0, 1.0)
+
+    def get_test_set(self) -> MNIST:
+        return MNIST(which_set="test", center=self.center, binarize=self.binarize,
+                     axes=self.axes, one_hot=self.one_hot)
