@@ -167,7 +167,7 @@ class Train(InitArgsMixin):
         if self.checkpoint_path and epoch != self._checkpoint_epoch:
             serial.save_checkpoint(self.checkpoint_path, self.model, self.state_dict())
             self._checkpoint_epoch = epoch
-        log.info("Saved %s in %.2f s", self.save_path, time.time() - started)
+        log.debug("Saved %s in %.2f s", self.save_path, time.time() - started)
 
     def state_dict(self) -> dict[str, Any]:
         """Everything besides the model needed to continue exactly: algorithm, extensions, RNG."""

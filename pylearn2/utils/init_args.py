@@ -74,3 +74,28 @@ def class_path(obj_or_cls: Any) -> str:
     """'module.QualName' of a class or of an object's class."""
     cls = obj_or_cls if isinstance(obj_or_cls, type) else type(obj_or_cls)
     return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def effective_parameters(target: Any) -> dict[str, inspect.Parameter] | None:
+    """Named parameters a callable accepts, following ``*args/**kwargs`` up to parent classes.
+
+    Returns None when the callable accepts arbitrary keywords that cannot be traced.
+    """
+    try:
+        signature = inspect.signature(target)
+    except (TypeError, ValueError):
+        return None
+    params = {n: p for n, p in signature.parameters.items()
+              if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    open_ended = any(p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+                     for p in signature.parameters.values())
+    if not open_ended:
+        return params
+    parent = _parent_signature(target) if isinstance(target, type) else None
+    if parent is None:
+        return None
+    inherited = {n: p for n, p in list(parent.parameters.items())[1:]
+                 if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    if any(p.kind is p.VAR_KEYWORD for p in parent.parameters.values()):
+        return None
+    return {**inherited, **params}
