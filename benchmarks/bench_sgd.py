@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     runs = {"plain": PlainLoop(X, y, args.batch_size, 0.01),
             "pylearn2": Pylearn2Run(X, y, args.batch_size, 0.01)}
     times: dict[str, list[float]] = {name: [] for name in runs}
-    for name, run in runs.items():  # warm-up epoch each
+    for run in runs.values():  # one warm-up epoch each
         run.epoch()
     for _ in range(args.epochs):
         for name, run in runs.items():

@@ -9,7 +9,6 @@ import torch
 from pylearn2.datasets.dense_design_matrix import DenseDesignMatrix
 from pylearn2.models.kmeans import KMeans
 from pylearn2.models.mlp import MLP, Linear, RectifiedLinear, Softmax
-from pylearn2.monitor import Monitor
 from pylearn2.termination_criteria import EpochCounter
 from pylearn2.train import Train
 from pylearn2.train_extensions import TrainExtension
