@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import importlib
 import os
+import pkgutil
+import types
 from typing import Any
 
 from pylearn2.utils.exc import ConfigError, UnsafeObjectError, did_you_mean
@@ -22,8 +24,10 @@ _DENIED_NAMES = {
     "numpy.load", "numpy.lib.npyio.load", "numpy.fromfile", "numpy.memmap",
     "torch.load", "torch.serialization.load", "torch.hub", "torch.utils.cpp_extension",
     "torch.ops", "torch.jit.load", "numpy.distutils", "numpy.f2py", "numpy.testing",
-    "torch.package", "torch.compile", "torch._dynamo", "torch.utils.data.DataLoader",
-    "numpy.ctypeslib", "torch.cuda.memory", "torch.library",
+    "torch.package", "torch.compile", "torch.utils.data.DataLoader",
+    "numpy.ctypeslib", "torch.cuda.memory", "torch.library", "torch.classes",
+    "torch.multiprocessing", "torch.distributed.rpc", "numpy.lib.format", "numpy.save",
+    "numpy.savez", "numpy.savez_compressed", "numpy.savetxt", "torch.save", "torch.storage",
 }
 
 HOW_TO_ALLOW = (
@@ -53,7 +57,7 @@ def _is_denied(full_name: str) -> bool:
 
 def check_allowed(obj: Any, requested: str) -> None:
     """Raise :class:`UnsafeObjectError` unless ``obj`` is defined in an allowed module."""
-    module = obj.__name__ if isinstance(obj, type(os)) else getattr(obj, "__module__", None)
+    module = obj.__name__ if isinstance(obj, types.ModuleType) else getattr(obj, "__module__", None)
     prefixes = allowed_prefixes()
     if _is_denied(requested):
         raise UnsafeObjectError(f"{requested!r} is refused: it can load or run arbitrary code.")
@@ -85,6 +89,9 @@ def resolve(dotted: str) -> Any:
             f"{dotted!r} is not in the allowlist ({', '.join(prefixes)}). {HOW_TO_ALLOW}"
         )
     parts = dotted.split(".")
+    if any(part.startswith("_") for part in parts):
+        raise UnsafeObjectError(f"{dotted!r} is refused: private names (starting with '_') are not "
+                                "reachable from configuration or model files.")
     module = None
     for split in range(len(parts) - 1, 0, -1):
         mod_name = ".".join(parts[:split])
@@ -100,12 +107,19 @@ def resolve(dotted: str) -> Any:
         raise ConfigError(f"Could not import any module of {dotted!r}; check the spelling.")
     obj: Any = module
     for i, attr in enumerate(attrs):
+        owner = ".".join(parts[: len(parts) - len(attrs) + i])
         if not hasattr(obj, attr):
-            owner = ".".join(parts[: len(parts) - len(attrs) + i])
-            names = [n for n in dir(obj) if not n.startswith("_")]
+            names = [n for n in dir(obj) if not n.startswith("_")] + _submodules(obj)
             raise ConfigError(
-                f"{owner!r} has no attribute {attr!r}.{did_you_mean(attr, names)}"
+                f"{owner!r} has no attribute or module {attr!r}.{did_you_mean(attr, names)}"
             )
         obj = getattr(obj, attr)
+        if isinstance(obj, types.ModuleType):
+            check_allowed(obj, f"{owner}.{attr}")
     check_allowed(obj, dotted)
     return obj
+
+
+def _submodules(obj: Any) -> list[str]:
+    path = getattr(obj, "__path__", None)
+    return [m.name for m in pkgutil.iter_modules(path)] if path is not None else []
