@@ -17,12 +17,14 @@ def main() -> int:
     status = train.main([str(EXAMPLE)])
     if status:
         return status
-    model_path = EXAMPLE.with_name("digits_mlp.pkl")
-    monitor = serial.load(str(model_path)).monitor
-    test_error = monitor.last("test_y_misclass")
+    final_path = EXAMPLE.with_name("digits_mlp.pkl")
+    model_path = EXAMPLE.with_name("digits_mlp_best.pkl")
+    final = serial.load(str(final_path)).monitor
+    best = serial.load(str(model_path)).monitor
     print()
-    print(f"Trained {monitor.get_epochs_seen()} epochs in {time.time() - started:.1f} s.")
-    print(f"Final test error (test_y_misclass): {100 * test_error:.2f}%")
+    print(f"Trained {final.get_epochs_seen()} epochs in {time.time() - started:.1f} s; the best "
+          f"validation error was at epoch {best.get_epochs_seen()}.")
+    print(f"Test error of that model (test_y_misclass): {100 * best.last('test_y_misclass'):.2f}%")
     print(f"Model saved to: {model_path}")
     print(f"Inspect it with: .venv/bin/pylearn2 print-monitor {model_path}")
     return 0

@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 
+from pylearn2.train_extensions import TrainExtension
 from pylearn2.utils.exc import ConfigError
 from pylearn2.utils.init_args import InitArgsMixin
 
@@ -102,3 +103,45 @@ class Momentum(LearningRule):
 
     def _hyper(self) -> dict[str, Any]:
         return {"momentum": self.momentum}
+
+
+class MomentumAdjustor(TrainExtension):
+    """Move the momentum linearly from its initial value at epoch ``start`` to
+    ``final_momentum`` at epoch ``saturate`` (then hold it). Counts epochs seen, so a
+    resumed run picks up the schedule where it was."""
+
+    def __init__(self, final_momentum: float, start: int, saturate: int) -> None:
+        if saturate < start:
+            raise ConfigError(f"MomentumAdjustor: saturate ({saturate}) must be >= start ({start}).")
+        self.final_momentum = float(final_momentum)
+        self.start = int(start)
+        self.saturate = int(saturate)
+        self._initial: float | None = None
+
+    def setup(self, model: Any = None, dataset: Any = None, algorithm: Any = None,
+              **kwargs: Any) -> None:
+        rule = getattr(algorithm, "learning_rule", None)
+        if not isinstance(rule, Momentum):
+            raise ConfigError("MomentumAdjustor needs the algorithm's learning_rule to be "
+                              "!obj:pylearn2.training_algorithms.learning_rule.Momentum.")
+        self._rule = rule
+        if self._initial is None:
+            self._initial = rule.init_momentum
+        self._apply(model.monitor.get_epochs_seen())
+
+    def on_monitor(self, model: Any = None, **kwargs: Any) -> None:
+        self._apply(model.monitor.get_epochs_seen())
+
+    def _apply(self, epoch: int) -> None:
+        self._rule.momentum = self.current_momentum(epoch)
+
+    def current_momentum(self, epoch: int) -> float:
+        if epoch <= self.start:
+            return self._initial
+        if epoch >= self.saturate or self.saturate == self.start:
+            return self.final_momentum
+        alpha = (epoch - self.start) / (self.saturate - self.start)
+        return (1 - alpha) * self._initial + alpha * self.final_momentum
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"_initial": self._initial}

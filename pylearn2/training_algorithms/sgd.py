@@ -17,7 +17,15 @@ import torch
 from pylearn2.costs.cost import Cost
 from pylearn2.monitor import Monitor, to_device
 from pylearn2.space import CompositeSpace
-from pylearn2.training_algorithms.learning_rule import LearningRule, PlainSGD
+from pylearn2.training_algorithms.learning_rule import LearningRule, MomentumAdjustor, PlainSGD
+from pylearn2.training_algorithms.schedules import (
+    AnnealedLearningRate,
+    ExponentialDecay,
+    LinearDecay,
+    LinearDecayOverEpoch,
+    MonitorBasedLRAdjuster,
+    OneOverEpoch,
+)
 from pylearn2.training_algorithms.training_algorithm import (
     NoBatchSizeError,
     TrainingAlgorithm,
@@ -210,4 +218,7 @@ def _load_state_of(obj: Any, state: Any) -> None:
         obj.load_state_dict(state)
 
 
-__all__: Sequence[str] = ["SGD"]
+__all__: Sequence[str] = [
+    "SGD", "ExponentialDecay", "LinearDecay", "AnnealedLearningRate", "OneOverEpoch",
+    "LinearDecayOverEpoch", "MonitorBasedLRAdjuster", "MomentumAdjustor",
+]
