@@ -116,3 +116,13 @@ def test_train_progress_lines_when_not_a_terminal(tmp_path):
     lines = [line for line in result.stdout.splitlines() if line.startswith("epoch ")]
     assert [line.split(":")[0] for line in lines] == ["epoch 1", "epoch 2"]
     assert "valid_y_misclass=" in lines[-1]
+
+
+def test_top_level_list_runs_phases_in_order(tmp_path, monkeypatch):
+    monkeypatch.delenv("PYLEARN2_TRAIN_PHASE", raising=False)
+    body = TINY.replace('save_path: "${PYLEARN2_TRAIN_DIR}tiny.pkl",\n', "")
+    config = tmp_path / "two.yaml"
+    second = body.replace("&train", "&train2").replace("*train", "*train2")
+    config.write_text("- " + body.replace("\n", "\n  ") + "\n- " + second.replace("\n", "\n  "))
+    assert cli.main(["train", "-q", str(config)]) == 0
+    assert (tmp_path / "two.phase1.pkl").exists() and (tmp_path / "two.phase2.pkl").exists()

@@ -158,3 +158,22 @@ def test_dropout_fprop_masks_inputs():
                             generator=gen)
     kept = out.detach().numpy() / 2000
     assert abs(kept.mean() - 0.8) < 4 * np.sqrt(0.8 * 0.2 / (2000 * 50))
+
+
+def test_sum_of_costs_value_gradients_and_channels():
+    from pylearn2.costs.cost import SumOfCosts
+
+    mlp = make_mlp()
+    rng = np.random.default_rng(4)
+    X = torch.as_tensor(rng.normal(size=(6, 6)), dtype=torch.float32)
+    Y = torch.eye(3)[torch.as_tensor(rng.integers(0, 3, size=6))]
+    cost = SumOfCosts([Default(), [0.5, WeightDecay({"h0": 0.1})]])
+    value = cost.expr(mlp, (X, Y))
+    expected = Default().expr(mlp, (X, Y)) + 0.5 * WeightDecay({"h0": 0.1}).expr(mlp)
+    assert float(value.detach()) == pytest.approx(float(expected.detach()), rel=1e-6)
+    grads, _ = cost.get_gradients(mlp, (X, Y))
+    W = mlp.layers[0].W
+    g_default = torch.autograd.grad(Default().expr(mlp, (X, Y)), W)[0]
+    torch.testing.assert_close(grads[W], g_default + 0.5 * 0.2 * W.detach())
+    channels = cost.get_monitoring_channels(mlp, (X, Y))
+    assert set(channels) == {"term_0", "term_1_weight_decay"}

@@ -191,6 +191,8 @@ def load(stream: Any, environ: Mapping[str, str] | None = None, instantiate: boo
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         problem = getattr(err, "problem", None) or str(err)
+        context = getattr(err, "context", None)
+        problem = f"{context}; {problem}" if context else problem
         raise YAMLConfigError(f"{_Where(source, mark)}: YAML syntax error: {problem}. Check "
                               "indentation, brackets and quotes there.") from None
     if not instantiate:
