@@ -52,7 +52,7 @@ class Train(InitArgsMixin):
         self.model = model
         self.algorithm = algorithm if algorithm is not None else SelfTraining()
         self.save_freq = int(save_freq)
-        self.save_path = save_path if save_path is not None else self._default_save_path()
+        self.save_path = save_path
         if self.save_path is not None and self.save_freq == 0:
             log.warning("save_path is set but save_freq is 0, so the model is never saved. "
                         "Set save_freq: 1 to save after every epoch.")
@@ -126,6 +126,8 @@ class Train(InitArgsMixin):
         return self.stop_reason is None
 
     def setup(self) -> None:
+        if self.save_path is None:  # resolved here: PYLEARN2_TRAIN_PHASE is set per phase
+            self.save_path = self._default_save_path()
         self.monitor = Monitor.get_monitor(self.model)
         self.training_seconds = 0.0
         self.total_seconds = 0.0
