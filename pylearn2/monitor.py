@@ -219,6 +219,7 @@ class Monitor:
             return {}
         merged = merge_data_specs([specs for specs, _, _ in entry.producers])
         device = self.model.device() if hasattr(self.model, "device") else torch.device("cpu")
+        dtype = model_dtype(self.model) if hasattr(self.model, "parameters") else None
         iterator = entry.dataset.iterator(
             mode=entry.mode, batch_size=entry.batch_size, num_batches=entry.num_batches,
             rng=entry.seed, data_specs=merged, return_tuple=True,
@@ -226,7 +227,7 @@ class Monitor:
         sums: dict[str, torch.Tensor] = {}
         total = 0
         for batch in iterator:
-            batch = tuple(to_device(b, device) for b in batch)
+            batch = to_device(batch, device, dtype)
             n = _batch_length(batch)
             flat = batch if isinstance(merged[0], CompositeSpace) else batch[0]
             total += n
@@ -288,19 +289,30 @@ class Monitor:
 def _cost_producer(model: Any, cost: Any, value_name: str) -> Producer:
     def producer(data: Any) -> dict[str, torch.Tensor]:
         channels = dict(cost.get_monitoring_channels(model, data))
-        value = cost.expr(model, data)
+        value = cost.monitoring_expr(model, data)
         if value is not None:
             channels[value_name] = value
         return channels
     return producer
 
 
-def to_device(batch: Any, device: torch.device) -> Any:
+def to_device(batch: Any, device: torch.device, dtype: torch.dtype | None = None) -> Any:
+    """Move tensors to ``device``; floating tensors also take ``dtype`` (the model's)."""
     if isinstance(batch, tuple):
-        return tuple(to_device(b, device) for b in batch)
-    if isinstance(batch, torch.Tensor) and batch.device != device:
-        return batch.to(device, non_blocking=True)
+        return tuple(to_device(b, device, dtype) for b in batch)
+    if isinstance(batch, torch.Tensor):
+        if dtype is not None and batch.is_floating_point() and batch.dtype != dtype:
+            return batch.to(device, dtype, non_blocking=True)
+        if batch.device != device:
+            return batch.to(device, non_blocking=True)
     return batch
+
+
+def model_dtype(model: Any) -> torch.dtype | None:
+    for param in model.parameters():
+        if param.is_floating_point():
+            return param.dtype
+    return None
 
 
 def _batch_length(batch: Any) -> int:

@@ -45,6 +45,10 @@ class Cost(InitArgsMixin):
     def get_monitoring_channels(self, model, data: Any, **kwargs: Any) -> dict[str, torch.Tensor]:
         return {}
 
+    def monitoring_expr(self, model, data: Any, **kwargs: Any) -> torch.Tensor | None:
+        """The value the monitor records as ``objective`` (stochastic costs drop their noise)."""
+        return self.expr(model, data, **kwargs)
+
     def get_data_specs(self, model) -> tuple[Space, Any]:
         if self.supervised:
             return model.supervised_data_specs()
@@ -100,7 +104,14 @@ class SumOfCosts(Cost):
         return [select_from_flat((space, source), data, c.get_data_specs(model)) for c in self.costs]
 
     def expr(self, model, data: Any, **kwargs: Any) -> torch.Tensor | None:
-        values = [c.expr(model, d, **kwargs) for c, d in zip(self.costs, self._split(model, data))]
+        return self._combine("expr", model, data, **kwargs)
+
+    def monitoring_expr(self, model, data: Any, **kwargs: Any) -> torch.Tensor | None:
+        return self._combine("monitoring_expr", model, data, **kwargs)
+
+    def _combine(self, method: str, model, data: Any, **kwargs: Any) -> torch.Tensor | None:
+        parts = zip(self.costs, self._split(model, data))
+        values = [getattr(c, method)(model, d, **kwargs) for c, d in parts]
         if any(v is None for v in values):
             return None
         return sum(coeff * v for coeff, v in zip(self.coeffs, values))
@@ -121,7 +132,7 @@ class SumOfCosts(Cost):
         channels: dict[str, torch.Tensor] = {}
         for i, (cost, d) in enumerate(zip(self.costs, self._split(model, data))):
             channels.update(cost.get_monitoring_channels(model, d, **kwargs))
-            value = cost.expr(model, d, **kwargs)
+            value = cost.monitoring_expr(model, d, **kwargs)
             if value is not None:
                 name = getattr(cost, "name", None)
                 channels[f"term_{i}" + (f"_{name}" if name else "")] = value.detach()

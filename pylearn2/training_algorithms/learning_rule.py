@@ -105,6 +105,113 @@ class Momentum(LearningRule):
         return {"momentum": self.momentum}
 
 
+
+class AdaDelta(LearningRule):
+    """AdaDelta (Zeiler, 2012) with decay ``decay``.
+
+    As in the original library, the learning rate (times the parameter's scale) plays
+    the role of AdaDelta's epsilon inside both square roots; it is not a step size.
+    """
+
+    def __init__(self, decay: float = 0.95) -> None:
+        if not 0.0 <= decay < 1.0:
+            raise ConfigError(f"AdaDelta: decay must be in [0, 1), got {decay}.")
+        self.decay = float(decay)
+
+    def apply(self, params, grads, learning_rate, lr_scalers):
+        msg = self._buffers("mean_square_grad", params)
+        msdx = self._buffers("mean_square_dx", params)
+        d = self.decay
+        for p, g, ms_g, ms_dx, scale in zip(params, grads, msg, msdx, lr_scalers):
+            eps = learning_rate * scale
+            ms_g.mul_(d).addcmul_(g, g, value=1 - d)
+            delta = -(ms_dx + eps).sqrt() / (ms_g + eps).sqrt() * g
+            ms_dx.mul_(d).addcmul_(delta, delta, value=1 - d)
+            p.add_(delta)
+
+
+class AdaGrad(LearningRule):
+    """``delta = -lr * scale * g / max(sqrt(sum of past g^2), 1 / max_scaling)``."""
+
+    def __init__(self, max_scaling: float = 1e5) -> None:
+        if max_scaling <= 0:
+            raise ConfigError(f"AdaGrad: max_scaling must be positive, got {max_scaling}.")
+        self.max_scaling = float(max_scaling)
+
+    def apply(self, params, grads, learning_rate, lr_scalers):
+        sums = self._buffers("sum_square_grad", params)
+        torch._foreach_addcmul_(sums, grads, grads)
+        denominators = torch._foreach_clamp_min(torch._foreach_sqrt(sums), 1.0 / self.max_scaling)
+        torch._foreach_add_(params, torch._foreach_div(
+            scaled_steps(grads, learning_rate, lr_scalers), denominators))
+
+
+class RMSProp(LearningRule):
+    """``ms = decay * ms + (1 - decay) * g^2``; ``delta = -lr * scale * g / max(sqrt(ms), 1/max_scaling)``.
+
+    Adds ``mean_square_grad_<param>_{min,max,mean}`` monitor channels.
+    """
+
+    def __init__(self, decay: float = 0.9, max_scaling: float = 1e5) -> None:
+        if not 0.0 <= decay < 1.0:
+            raise ConfigError(f"RMSProp: decay must be in [0, 1), got {decay}.")
+        if max_scaling <= 0:
+            raise ConfigError(f"RMSProp: max_scaling must be positive, got {max_scaling}.")
+        self.decay = float(decay)
+        self.max_scaling = float(max_scaling)
+
+    def apply(self, params, grads, learning_rate, lr_scalers):
+        squares = self._buffers("mean_square_grad", params)
+        torch._foreach_mul_(squares, self.decay)
+        torch._foreach_addcmul_(squares, grads, grads, value=1 - self.decay)
+        denominators = torch._foreach_clamp_min(torch._foreach_sqrt(squares),
+                                                1.0 / self.max_scaling)
+        torch._foreach_add_(params, torch._foreach_div(
+            scaled_steps(grads, learning_rate, lr_scalers), denominators))
+
+    def add_channels_to_monitor(self, monitor: Any, monitoring_dataset: Any = None) -> None:
+        def channels() -> dict[str, float]:
+            out: dict[str, float] = {}
+            for name in self.param_names:
+                ms = self.state.get(name, {}).get("mean_square_grad")
+                if ms is None:
+                    continue
+                key = name.replace(".", "_")
+                out[f"mean_square_grad_{key}_min"] = float(ms.min())
+                out[f"mean_square_grad_{key}_max"] = float(ms.max())
+                out[f"mean_square_grad_{key}_mean"] = float(ms.mean())
+            return out
+        monitor.add_global_channels(channels)
+
+
+class Adam(LearningRule):
+    """Adam (Kingma and Ba, 2015) with bias correction; the step is ``lr * scale``."""
+
+    def __init__(self, beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-8) -> None:
+        for name, value in (("beta1", beta1), ("beta2", beta2)):
+            if not 0.0 <= value < 1.0:
+                raise ConfigError(f"Adam: {name} must be in [0, 1), got {value}.")
+        self.beta1, self.beta2, self.epsilon = float(beta1), float(beta2), float(epsilon)
+        self.step = 0
+
+    def apply(self, params, grads, learning_rate, lr_scalers):
+        m = self._buffers("m", params)
+        v = self._buffers("v", params)
+        self.step += 1
+        torch._foreach_mul_(m, self.beta1)
+        torch._foreach_add_(m, grads, alpha=1 - self.beta1)
+        torch._foreach_mul_(v, self.beta2)
+        torch._foreach_addcmul_(v, grads, grads, value=1 - self.beta2)
+        c1 = 1 - self.beta1 ** self.step
+        c2 = 1 - self.beta2 ** self.step
+        denominators = torch._foreach_add(torch._foreach_sqrt(torch._foreach_div(v, c2)),
+                                          self.epsilon)
+        steps = torch._foreach_div(torch._foreach_div(m, c1), denominators)
+        torch._foreach_add_(params, scaled_steps(steps, learning_rate, lr_scalers))
+
+    def _hyper(self) -> dict[str, Any]:
+        return {"step": self.step}
+
 class MomentumAdjustor(TrainExtension):
     """Move the momentum linearly from its initial value at epoch ``start`` to
     ``final_momentum`` at epoch ``saturate`` (then hold it). Counts epochs seen, so a

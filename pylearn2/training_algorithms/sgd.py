@@ -15,8 +15,9 @@ import numpy as np
 import torch
 
 from pylearn2.costs.cost import Cost
-from pylearn2.monitor import Monitor, to_device
+from pylearn2.monitor import Monitor, model_dtype, to_device
 from pylearn2.space import CompositeSpace
+from pylearn2.train_extensions.polyak import PolyakAveraging
 from pylearn2.training_algorithms.learning_rule import LearningRule, MomentumAdjustor, PlainSGD
 from pylearn2.training_algorithms.schedules import (
     AnnealedLearningRate,
@@ -102,6 +103,7 @@ class SGD(TrainingAlgorithm):
         self._reconcile_batch_size(model, dataset)
         self.device_ = resolve_device(self.device)
         model.to(self.device_)
+        self.dtype_ = model_dtype(model)
         named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
         if not named:
             raise ConfigError(f"{type(model).__name__} has no trainable parameters for SGD.")
@@ -160,7 +162,7 @@ class SGD(TrainingAlgorithm):
 
     def train_step(self, batch: tuple) -> None:
         """One update from one batch (a tuple in the cost's data specs)."""
-        batch = to_device(batch, self.device_)
+        batch = to_device(batch, self.device_, self.dtype_)
         data = batch if self._composite else batch[0]
         grads, updates = self.cost.get_gradients(self.model, data)
         with torch.no_grad():
@@ -220,5 +222,5 @@ def _load_state_of(obj: Any, state: Any) -> None:
 
 __all__: Sequence[str] = [
     "SGD", "ExponentialDecay", "LinearDecay", "AnnealedLearningRate", "OneOverEpoch",
-    "LinearDecayOverEpoch", "MonitorBasedLRAdjuster", "MomentumAdjustor",
+    "LinearDecayOverEpoch", "MonitorBasedLRAdjuster", "MomentumAdjustor", "PolyakAveraging",
 ]

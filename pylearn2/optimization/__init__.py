@@ -1,0 +1,1 @@
+"""Deterministic optimisers used by batch training algorithms."""
