@@ -1,0 +1,77 @@
+"""Every example YAML runs end to end with tiny settings (fake MNIST files, one epoch)."""
+
+import gzip
+import re
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pylearn2.config import yaml_parse
+from pylearn2.utils import serial
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+MNIST_EXAMPLES = ["mnist_mlp.yaml", "softmax_regression.yaml", "mlp_tutorial_part_2.yaml",
+                  "mlp_tutorial_part_3.yaml", "mlp_tutorial_part_4.yaml"]
+
+
+@pytest.fixture
+def fake_mnist(tmp_path, monkeypatch):
+    """Tiny MNIST-format files: 120 train and 40 test images with learnable labels."""
+    from pylearn2.utils import mnist_ubyte
+
+    folder = tmp_path / "data" / "mnist"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 120), ("t10k", 40)):
+        labels = rng.integers(0, 10, size=n).astype(np.uint8)
+        images = rng.integers(0, 60, size=(n, 28, 28)).astype(np.uint8)
+        images[np.arange(n), labels, :] = 255  # the label's row lights up
+        with gzip.open(folder / f"{prefix}-images-idx3-ubyte.gz", "wb") as f:
+            f.write(struct.pack(">iiii", 2051, n, 28, 28) + images.tobytes())
+        with gzip.open(folder / f"{prefix}-labels-idx1-ubyte.gz", "wb") as f:
+            f.write(struct.pack(">ii", 2049, n) + labels.tobytes())
+    mnist_ubyte._cached.cache_clear()
+    monkeypatch.setenv("PYLEARN2_DATA_PATH", str(tmp_path / "data"))
+    yield tmp_path
+    mnist_ubyte._cached.cache_clear()
+
+
+def shrink(text: str) -> str:
+    """The same experiment at toy size: fewer examples, units, epochs."""
+    text = text.replace("start: 0, stop: 50000", "start: 0, stop: 100")
+    text = text.replace("start: 50000, stop: 60000", "start: 100, stop: 120")
+    text = re.sub(r"dim: (500|1000)", "dim: 20", text)
+    text = re.sub(r"batch_size: \d+", "batch_size: 50", text)
+    text = re.sub(r"max_epochs: \d+", "max_epochs: 2", text)
+    text = re.sub(r"saturate: \d+", "saturate: 2", text)
+    return re.sub(r"termination_criterion: !obj:pylearn2.termination_criteria.MonitorBased \{[^}]*\}",
+                  "termination_criterion: !obj:pylearn2.termination_criteria.EpochCounter "
+                  "{max_epochs: 2}", text)
+
+
+@pytest.mark.parametrize("name", MNIST_EXAMPLES)
+def test_mnist_example_runs_tiny(name, fake_mnist):
+    config = fake_mnist / name
+    config.write_text(shrink((EXAMPLES / name).read_text()))
+    job = yaml_parse.load_train_file(str(config))
+    job.main_loop()
+    saved = serial.load(job.save_path)
+    monitor = saved.monitor
+    assert monitor.get_epochs_seen() == 2
+    assert {"train_objective", "valid_y_misclass", "test_y_misclass"} <= set(monitor.channels)
+    best = Path(job.save_path.replace(".pkl", "_best.pkl"))
+    assert best.exists()
+    rebuilt = yaml_parse.load(saved.dataset_yaml_src)
+    assert rebuilt.get_num_examples() == 100
+
+
+def test_digits_demo_example_runs_tiny(tmp_path):
+    text = (EXAMPLES / "digits_mlp.yaml").read_text()
+    text = re.sub(r"max_epochs: \d+", "max_epochs: 1", text).replace("dim: 300", "dim: 10")
+    config = tmp_path / "digits_mlp.yaml"
+    config.write_text(text)
+    job = yaml_parse.load_train_file(str(config))
+    job.main_loop()
+    assert (tmp_path / "digits_mlp.pkl").exists() and (tmp_path / "digits_mlp_best.pkl").exists()
