@@ -77,6 +77,11 @@ class KMeans(Model):
             log.info("k-means iteration %d: mean squared distance %.6g",
                      int(self.iterations), inertia)
 
+    def training_channels(self) -> dict[str, float]:
+        """Recorded by the monitor after every round of self-training."""
+        return {"mean_squared_distance": float(self.inertia),
+                "iterations": float(self.iterations)}
+
     def continue_learning(self) -> bool:
         if self.max_iter is not None and int(self.iterations) >= self.max_iter:
             return False

@@ -50,6 +50,11 @@ class SelfTraining(TrainingAlgorithm):
 
     def setup(self, model: Any, dataset: Any) -> None:
         self.model = model
+        channels = getattr(model, "training_channels", None)
+        if callable(channels):  # e.g. k-means' mean squared distance after each round
+            from pylearn2.monitor import Monitor
+
+            Monitor.get_monitor(model).add_global_channels(channels)
 
     def train(self, dataset: Any) -> None:
         self.model.train_all(dataset=dataset)

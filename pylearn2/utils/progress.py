@@ -6,7 +6,7 @@ import os
 import sys
 from typing import Any
 
-_KEY_SUFFIXES = ("objective", "misclass", "nll")
+_KEY_SUFFIXES = ("objective", "misclass", "nll", "distance")
 
 
 def progress_enabled() -> bool:

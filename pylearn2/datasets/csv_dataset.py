@@ -1,0 +1,52 @@
+"""A dataset read from a CSV file whose first column(s) may hold the targets."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from pylearn2.datasets.dense_design_matrix import DenseDesignMatrix
+from pylearn2.utils.exc import ConfigError, DataNotFoundError
+
+
+class CSVDataset(DenseDesignMatrix):
+    """Rows of numbers; with ``expect_labels`` the first ``num_outputs`` columns are targets.
+
+    ``task='classification'`` treats the (single) target column as integer class labels;
+    ``'regression'`` keeps targets as floats. Slicing: ``start``/``stop`` (row numbers) or
+    ``start_fraction``/``end_fraction`` (fractions of the rows).
+    """
+
+    def __init__(self, path: str = "train.csv", task: str = "classification",
+                 expect_labels: bool = True, expect_headers: bool = True, delimiter: str = ",",
+                 start: int | None = None, stop: int | None = None,
+                 start_fraction: float | None = None, end_fraction: float | None = None,
+                 num_outputs: int = 1) -> None:
+        if task not in ("classification", "regression"):
+            raise ConfigError(f"CSVDataset task must be 'classification' or 'regression', got {task!r}.")
+        if not os.path.exists(path):
+            raise DataNotFoundError(f"{path} not found.")
+        try:
+            data = np.loadtxt(path, delimiter=delimiter, skiprows=1 if expect_headers else 0,
+                              ndmin=2)
+        except ValueError as err:
+            raise ConfigError(f"{path}: not a numeric CSV file ({err}); check delimiter and "
+                              "expect_headers.") from err
+        n = len(data)
+        if start_fraction is not None or end_fraction is not None:
+            start = int(round((start_fraction or 0.0) * n))
+            stop = int(round((end_fraction if end_fraction is not None else 1.0) * n))
+        data = data[start:stop]
+        self.path, self.task, self.num_outputs = path, task, num_outputs
+        y, y_labels = None, None
+        if expect_labels:
+            y, X = data[:, :num_outputs], data[:, num_outputs:]
+            if task == "classification":
+                if num_outputs != 1:
+                    raise ConfigError("Classification CSV files have exactly one label column.")
+                y = y.astype(np.int64)
+                y_labels = int(y.max()) + 1
+        else:
+            X = data
+        super().__init__(X=X.astype(np.float32), y=y, y_labels=y_labels)

@@ -1,0 +1,1 @@
+"""Numerical expressions shared by models, costs and preprocessors."""

@@ -1,0 +1,26 @@
+"""Global contrast normalisation as a plain numpy function."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def global_contrast_normalize(X: np.ndarray, scale: float = 1.0, subtract_mean: bool = True,
+                              use_std: bool = False, sqrt_bias: float = 0.0,
+                              min_divisor: float = 1e-8) -> np.ndarray:
+    """Normalise each row: optionally subtract its mean, then divide by
+    ``sqrt(sqrt_bias + var(row, ddof=1)) / scale`` (``use_std``) or by
+    ``sqrt(sqrt_bias + sum(row**2)) / scale``. Divisors below ``min_divisor`` become 1, so
+    constant rows stay finite."""
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2:
+        raise ValueError(f"global_contrast_normalize expects a 2-d array, got shape {X.shape}")
+    if subtract_mean:
+        X = X - X.mean(axis=1, keepdims=True)
+    if use_std:
+        ddof = 1 if X.shape[1] > 1 else 0
+        normalizers = np.sqrt(sqrt_bias + X.var(axis=1, ddof=ddof)) / scale
+    else:
+        normalizers = np.sqrt(sqrt_bias + (X ** 2).sum(axis=1)) / scale
+    normalizers[normalizers < min_divisor] = 1.0
+    return X / normalizers[:, None]
