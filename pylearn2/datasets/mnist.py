@@ -21,6 +21,26 @@ from pylearn2.utils.mnist_ubyte import read_mnist_images, read_mnist_labels
 
 FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
          "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+SHA256 = {
+    "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+    "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+    "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+    "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+}
+DEFAULT_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
+
+
+def download_mnist(folder: str, base_url: str | None = None) -> None:
+    """Fetch the four MNIST files into ``folder`` (resumable, sha256-checked).
+
+    The mirror is ``base_url``, else ``$PYLEARN2_MNIST_URL``, else a public mirror."""
+    from pylearn2.utils.download import download_file
+
+    base = base_url or os.environ.get("PYLEARN2_MNIST_URL") or DEFAULT_URL
+    for name, digest in SHA256.items():
+        raw = os.path.join(folder, name[:-3])
+        if not os.path.exists(raw):
+            download_file(base.rstrip("/") + "/" + name, os.path.join(folder, name), digest)
 
 
 def mnist_dir() -> str:
@@ -49,12 +69,15 @@ class MNIST(DenseDesignMatrix):
                  binarize: bool = False, start: int | None = None, stop: int | None = None,
                  axes: Sequence[Any] = ("b", 0, 1, "c"), preprocessor: Any = None,
                  fit_preprocessor: bool = False, fit_test_preprocessor: bool = False,
-                 one_hot: bool | None = None) -> None:
+                 one_hot: bool | None = None, download: bool = False,
+                 base_url: str | None = None) -> None:
         if which_set not in FILES:
             hint = " MNIST has no 'valid' split: use which_set 'train' with start: 50000, " \
                    "stop: 60000." if which_set == "valid" else ""
             raise ConfigError(f"MNIST which_set must be 'train' or 'test', got {which_set!r}.{hint}")
         folder = mnist_dir()
+        if download:
+            download_mnist(folder, base_url)
         images = read_mnist_images(find_file(folder, FILES[which_set][0]))
         labels = read_mnist_labels(find_file(folder, FILES[which_set][1]))
         if shuffle:
