@@ -115,7 +115,14 @@ class Monitor:
         return self._epochs_seen
 
     def seconds_trained(self) -> float:
-        return self._seconds_before + time.time() - self.t0
+        """Seconds of training recorded so far (the clock runs only while training)."""
+        running = time.time() - self.t0 if self.t0 is not None else 0.0
+        return self._seconds_before + running
+
+    def start_clock(self) -> None:
+        """Resume counting training time (a loaded monitor's clock is stopped)."""
+        if self.t0 is None:
+            self.t0 = time.time()
 
     # -- registration ------------------------------------------------------------------
     def add_dataset(
@@ -282,7 +289,7 @@ class Monitor:
         self._examples_seen = int(state.get("examples_seen", 0))
         self._epochs_seen = int(state.get("epochs_seen", 0))
         self._seconds_before = float(state.get("seconds_trained", 0.0))
-        self.t0 = time.time()
+        self.t0: float | None = None
         self.training_succeeded = bool(state.get("training_succeeded", False))
 
 

@@ -20,6 +20,7 @@ from pylearn2.monitor import Monitor
 from pylearn2.train_extensions import call_hook
 from pylearn2.training_algorithms.training_algorithm import SelfTraining
 from pylearn2.utils import serial
+from pylearn2.utils.csv_log import CSVLog
 from pylearn2.utils.exc import ConfigError
 from pylearn2.utils.init_args import InitArgsMixin
 from pylearn2.utils.progress import EpochProgress, epoch_summary
@@ -34,7 +35,8 @@ class Train(InitArgsMixin):
     ``allow_overwrite=False`` refuses to replace an existing file at the first save.
     ``checkpoint`` (default: on whenever the model is saved) writes ``<save_path>.ckpt``
     with the algorithm, extension and RNG state, so ``main_loop(resume=True)`` continues
-    exactly where the last save left off.
+    exactly where the last save left off. ``csv_log`` (default on when there is a save
+    path) writes every monitor call as a row of ``<save_path stem>.csv``.
     """
 
     def __init__(
@@ -47,6 +49,7 @@ class Train(InitArgsMixin):
         extensions: Sequence[Any] | None = None,
         allow_overwrite: bool = True,
         checkpoint: bool = True,
+        csv_log: bool = True,
     ) -> None:
         self.dataset = dataset
         self.model = model
@@ -59,6 +62,8 @@ class Train(InitArgsMixin):
         self.extensions = list(extensions or [])
         self.allow_overwrite = allow_overwrite
         self.checkpoint = checkpoint
+        self.csv_log = csv_log
+        self._csv: CSVLog | None = None
         self.first_save = True
         self._checkpoint_epoch: int | None = None
         self.stop_reason: str | None = None
@@ -97,7 +102,10 @@ class Train(InitArgsMixin):
         """
         t0 = time.time()
         self.setup()
-        if not (resume and self._restore_checkpoint()):
+        resumed = resume and self._restore_checkpoint()
+        if self._csv is not None:
+            self._csv.start(resume=resumed)
+        if not resumed:
             self.run_callbacks_and_monitoring()
         while self._should_continue(t0, time_budget):
             self._call_extensions("on_epoch_begin")
@@ -128,7 +136,10 @@ class Train(InitArgsMixin):
     def setup(self) -> None:
         if self.save_path is None:  # resolved here: PYLEARN2_TRAIN_PHASE is set per phase
             self.save_path = self._default_save_path()
+        if self.csv_log and self.save_path:
+            self._csv = CSVLog(os.path.splitext(self.save_path)[0] + ".csv")
         self.monitor = Monitor.get_monitor(self.model)
+        self.monitor.start_clock()
         self.training_seconds = 0.0
         self.total_seconds = 0.0
         self.algorithm.setup(model=self.model, dataset=self.dataset)
@@ -142,6 +153,8 @@ class Train(InitArgsMixin):
 
     def run_callbacks_and_monitoring(self) -> None:
         self.monitor()
+        if self._csv is not None:
+            self._csv.write(self.monitor)
         self._call_extensions("on_monitor")
 
     def _call_extensions(self, hook: str) -> None:
@@ -203,6 +216,7 @@ class Train(InitArgsMixin):
         with torch.no_grad():
             self.model.load_state_dict(saved_model.state_dict())
         self.monitor.load_state_dict(saved_model.monitor.state_dict())
+        self.monitor.start_clock()
         self.load_state_dict(state)
         log.info("Resumed from %s after epoch %d.", path, self.monitor.get_epochs_seen())
         return True

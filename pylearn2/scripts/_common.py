@@ -67,3 +67,28 @@ def run_cli(make_parser: Callable[[], argparse.ArgumentParser],
     except KeyboardInterrupt:
         print(f"{parser.prog}: interrupted; the last completed save is intact.", file=sys.stderr)
         return 130
+
+
+def has_display() -> bool:
+    import os
+
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def show_or_require_out(picture, out: str | None, title: str = "") -> None:
+    """Save ``picture`` (uint8 RGB) to ``out``, or show it in a window when a display exists."""
+    from pylearn2.gui.patch_viewer import save_png
+    from pylearn2.utils.exc import ConfigError
+
+    if out:
+        save_png(picture, out)
+        print(f"Wrote {out}")
+        return
+    if not has_display():
+        raise ConfigError("No display is available; pass --out FILE.png to write a picture.")
+    import matplotlib.pyplot as plt
+
+    plt.figure(title)
+    plt.imshow(picture, interpolation="nearest")
+    plt.axis("off")
+    plt.show()

@@ -14,6 +14,13 @@ COMMANDS = {
     "train": ("pylearn2.scripts.train", "train a model from a YAML experiment file"),
     "print-monitor": ("pylearn2.scripts.print_monitor",
                       "print a saved model's final monitor channel values"),
+    "plot-monitor": ("pylearn2.scripts.plot_monitor", "plot monitor channels of saved models"),
+    "summarize-model": ("pylearn2.scripts.summarize_model",
+                        "parameter shapes, statistics and totals of a saved model"),
+    "show-weights": ("pylearn2.scripts.show_weights", "first-layer filters as an image grid"),
+    "show-examples": ("pylearn2.scripts.show_examples", "a grid of examples from a dataset"),
+    "predict-csv": ("pylearn2.scripts.predict_csv", "predictions of a saved model on a CSV file"),
+    "yaml-dryrun": ("pylearn2.scripts.yaml_dryrun", "build a YAML experiment without training"),
 }
 
 

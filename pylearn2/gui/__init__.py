@@ -1,0 +1,1 @@
+"""Pictures of weights and examples."""
