@@ -24,7 +24,8 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--rescale", choices=RESCALE_MODES, default="global",
                         help="how to map values to grey levels (default: global)")
     parser.add_argument("--out", metavar="FILE.png", help="write a PNG instead of opening a window")
-    parser.add_argument("--border", action="store_true", help="draw a border between examples")
+    parser.add_argument("--border", action=argparse.BooleanOptionalAction, default=True,
+                        help="grey borders between tiles (default on)")
     add_allow_flag(parser)
     return parser
 

@@ -18,7 +18,8 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", metavar="FILE.png", help="write a PNG instead of opening a window")
     parser.add_argument("--rescale", choices=RESCALE_MODES, default="individual",
                         help="scale each filter on its own (default), all together, or not at all")
-    parser.add_argument("--border", action="store_true", help="draw a grey border between tiles")
+    parser.add_argument("--border", action=argparse.BooleanOptionalAction, default=True,
+                        help="grey borders between tiles (default on)")
     parser.add_argument("--max-filters", type=int, default=400, metavar="N",
                         help="show at most N filters (default 400)")
     add_allow_flag(parser)
