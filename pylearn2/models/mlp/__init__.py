@@ -4,6 +4,17 @@
 other layer names resolve here; each family lives in its own module.
 """
 
+from pylearn2.models.mlp.conv import (
+    ConvElemwise,
+    ConvRectifiedLinear,
+    IdentityConvNonlinearity,
+    MaxoutConvC01B,
+    RectifierConvNonlinearity,
+    SigmoidConvNonlinearity,
+    TanhConvNonlinearity,
+    max_pool,
+    mean_pool,
+)
 from pylearn2.models.mlp.dense import (
     Linear,
     RectifiedLinear,
@@ -12,9 +23,12 @@ from pylearn2.models.mlp.dense import (
     Tanh,
 )
 from pylearn2.models.mlp.layer import MLP, Layer, apply_dropout
+from pylearn2.models.mlp.maxout import Maxout
 from pylearn2.models.mlp.softmax import Softmax
 
 __all__ = [
     "Layer", "MLP", "Linear", "Tanh", "Sigmoid", "RectifiedLinear", "Softplus", "Softmax",
-    "apply_dropout",
+    "apply_dropout", "Maxout", "ConvElemwise", "ConvRectifiedLinear", "MaxoutConvC01B",
+    "IdentityConvNonlinearity", "RectifierConvNonlinearity", "SigmoidConvNonlinearity",
+    "TanhConvNonlinearity", "max_pool", "mean_pool",
 ]

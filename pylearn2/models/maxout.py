@@ -1,0 +1,6 @@
+"""Maxout layers: ``!obj:pylearn2.models.maxout.Maxout`` and ``MaxoutConvC01B``."""
+
+from pylearn2.models.mlp.conv import MaxoutConvC01B
+from pylearn2.models.mlp.maxout import Maxout
+
+__all__ = ["Maxout", "MaxoutConvC01B"]
