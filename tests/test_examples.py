@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from pylearn2.config import yaml_parse
 from pylearn2.utils import serial
@@ -77,3 +78,17 @@ def test_digits_demo_example_runs_tiny(tmp_path):
     job = yaml_parse.load_train_file(str(config))
     job.main_loop()
     assert (tmp_path / "digits_mlp.pkl").exists() and (tmp_path / "digits_mlp_best.pkl").exists()
+
+
+def test_stacked_denoising_autoencoders_workflow(fake_mnist):
+    for name in ("dae_l1.yaml", "dae_l2.yaml", "dae_mlp.yaml"):
+        text = shrink((EXAMPLES / name).read_text())
+        text = re.sub(r"nhid: 500", "nhid: 16", text).replace("nvis: 500", "nvis: 16")
+        (fake_mnist / name).write_text(text)
+        job = yaml_parse.load_train_file(str(fake_mnist / name))
+        job.main_loop()
+    l1 = serial.load(str(fake_mnist / "dae_l1.pkl"))
+    mlp = serial.load(str(fake_mnist / "dae_mlp.pkl"))
+    assert mlp.layers[0].layer_content.weights.shape == l1.weights.shape == (784, 16)
+    assert not torch.equal(mlp.layers[0].layer_content.weights, l1.weights)  # fine-tuned
+    assert "valid_y_misclass" in mlp.monitor.channels

@@ -25,10 +25,17 @@ from pylearn2.models.mlp.dense import (
 from pylearn2.models.mlp.layer import MLP, Layer, apply_dropout
 from pylearn2.models.mlp.maxout import Maxout
 from pylearn2.models.mlp.softmax import Softmax
+from pylearn2.models.mlp.structure import (
+    CompositeLayer,
+    FlattenerLayer,
+    PretrainedLayer,
+    SpaceConverter,
+)
 
 __all__ = [
     "Layer", "MLP", "Linear", "Tanh", "Sigmoid", "RectifiedLinear", "Softplus", "Softmax",
     "apply_dropout", "Maxout", "ConvElemwise", "ConvRectifiedLinear", "MaxoutConvC01B",
     "IdentityConvNonlinearity", "RectifierConvNonlinearity", "SigmoidConvNonlinearity",
-    "TanhConvNonlinearity", "max_pool", "mean_pool",
+    "TanhConvNonlinearity", "max_pool", "mean_pool", "PretrainedLayer", "CompositeLayer",
+    "FlattenerLayer", "SpaceConverter",
 ]
