@@ -1,0 +1,1 @@
+"""Energy functions for RBMs with Gaussian visible units."""
