@@ -25,7 +25,11 @@ def _np_rng(rng: Any) -> np.random.Generator:
 
 
 class RBM(Model):
-    """Binary visible and hidden units: E(v, h) = -b.v - c.h - v^T W h."""
+    """Binary visible and hidden units: E(v, h) = -b.v - c.h - v^T W h.
+
+    ``W`` is a dense matrix, or any LinearTransform given as ``transformer`` (convolutional,
+    tiled, locally connected): the same model then becomes convolutional by configuration.
+    """
 
     def __init__(self, nvis: int | None = None, nhid: int | None = None, vis_space: Any = None,
                  hid_space: Any = None, transformer: Any = None, irange: float = 0.5,
@@ -35,18 +39,22 @@ class RBM(Model):
                  sml_gibbs_steps: int = 1, random_patches_src: Any = None,
                  monitor_reconstruction: bool = False, learn_log_z: bool = False) -> None:
         super().__init__()
-        if transformer is not None or hid_space is not None:
-            raise ConfigError("RBM: give nvis and nhid; transformers and hidden spaces are not "
-                              "supported for this model.")
+        if transformer is not None:
+            vis_space, hid_space = transformer.input_space, transformer.output_space
+            nvis, nhid = vis_space.get_total_dimension(), hid_space.get_total_dimension()
         if vis_space is not None:
             nvis = vis_space.get_total_dimension()
+        if hid_space is not None:
+            nhid = hid_space.get_total_dimension()
         if nvis is None or nhid is None:
-            raise ConfigError("RBM needs nvis (or vis_space) and nhid.")
+            raise ConfigError("RBM needs nvis (or vis_space) and nhid (or hid_space), or a "
+                              "transformer.")
         self.nvis, self.nhid = int(nvis), int(nhid)
         self.irange = irange
         self.monitor_reconstruction = monitor_reconstruction
         generator = _np_rng(rng)
-        self.weights = torch.nn.Parameter(torch.as_tensor(
+        self.transformer = transformer
+        self.weights = None if transformer is not None else torch.nn.Parameter(torch.as_tensor(
             generator.uniform(-irange, irange, (self.nvis, self.nhid)), dtype=torch.float32))
         self.bias_vis = torch.nn.Parameter(torch.as_tensor(self._visible_bias(
             init_bias_vis, init_bias_vis_marginals), dtype=torch.float32))
@@ -61,12 +69,36 @@ class RBM(Model):
             return np.log(p / (1 - p))
         return np.full(self.nvis, 0.0 if init_bias_vis is None else float(init_bias_vis))
 
+    # -- the linear part ----------------------------------------------------------------------
+    def lmul(self, v: torch.Tensor) -> torch.Tensor:
+        """v W for flat (batch, nvis) visible vectors, flat (batch, nhid) result."""
+        if self.transformer is None:
+            return v @ self.weights
+        t = self.transformer
+        out = t.lmul(VectorSpace(self.nvis).format_as(v, t.input_space))
+        return t.output_space.format_as(out, VectorSpace(self.nhid))
+
+    def lmul_T(self, h: torch.Tensor) -> torch.Tensor:
+        """h W^T for flat hidden vectors."""
+        if self.transformer is None:
+            return h @ self.weights.T
+        t = self.transformer
+        out = t.lmul_T(VectorSpace(self.nhid).format_as(h, t.output_space))
+        return t.input_space.format_as(out, VectorSpace(self.nvis))
+
+    def weight_matrix(self) -> torch.Tensor:
+        """W as a dense (nvis, nhid) matrix (materialised for transforms)."""
+        if self.transformer is None:
+            return self.weights
+        eye = torch.eye(self.nvis, dtype=self.bias_vis.dtype, device=self.bias_vis.device)
+        return self.lmul(eye)
+
     # -- energies ---------------------------------------------------------------------------
     def hidden_input(self, v: torch.Tensor) -> torch.Tensor:
-        return torch.addmm(self.bias_hid, v, self.weights)
+        return self.bias_hid + self.lmul(v)
 
     def energy(self, v: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-        return -(v @ self.bias_vis) - (h @ self.bias_hid) - ((v @ self.weights) * h).sum(1)
+        return -(v @ self.bias_vis) - (h @ self.bias_hid) - (self.lmul(v) * h).sum(1)
 
     def free_energy(self, v: torch.Tensor) -> torch.Tensor:
         return -(v @ self.bias_vis) - F.softplus(self.hidden_input(v)).sum(1)
@@ -76,7 +108,7 @@ class RBM(Model):
         return torch.sigmoid(self.hidden_input(v))
 
     def mean_v_given_h(self, h: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(torch.addmm(self.bias_vis, h, self.weights.T))
+        return torch.sigmoid(self.bias_vis + self.lmul_T(h))
 
     def sample_v_given_h(self, h: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         return torch.bernoulli(self.mean_v_given_h(h), generator=generator)
@@ -86,19 +118,19 @@ class RBM(Model):
         return self.sample_v_given_h(h, generator)
 
     def random_visible(self, n: int, generator: torch.Generator) -> torch.Tensor:
-        half = torch.full((n, self.nvis), 0.5, device=self.weights.device,
-                          dtype=self.weights.dtype)
+        half = torch.full((n, self.nvis), 0.5, device=self.bias_vis.device,
+                          dtype=self.bias_vis.dtype)
         return torch.bernoulli(half, generator=generator)
 
     # -- score matching -----------------------------------------------------------------------
     def score(self, v: torch.Tensor) -> torch.Tensor:
         """psi(v) = -dF/dv = b + sigmoid(c + vW) W^T."""
-        return self.bias_vis + self.mean_h_given_v(v) @ self.weights.T
+        return self.bias_vis + self.lmul_T(self.mean_h_given_v(v))
 
     def score_divergence(self, v: torch.Tensor) -> torch.Tensor:
         """d psi_i / d v_i per example and visible unit: sum_j sigmoid'(z_j) W_ij^2."""
         p = self.mean_h_given_v(v)
-        return (p * (1 - p)) @ (self.weights ** 2).T
+        return (p * (1 - p)) @ (self.weight_matrix() ** 2).T
 
     # -- as a Block / for monitoring ---------------------------------------------------------
     def perform(self, v: torch.Tensor) -> torch.Tensor:
@@ -122,7 +154,7 @@ class RBM(Model):
         return {"reconstruction_error": self.reconstruction_error(data)}
 
     def get_weights(self) -> np.ndarray:
-        return self.weights.detach().cpu().numpy()
+        return self.weight_matrix().detach().cpu().numpy()
 
     def get_weights_format(self) -> tuple[str, str]:
         return ("v", "h")
@@ -156,18 +188,18 @@ class GaussianBinaryRBM(RBM):
             self.register_buffer("sigma", sigma)
 
     def hidden_input(self, v: torch.Tensor) -> torch.Tensor:
-        return torch.addmm(self.bias_hid, v / self.sigma ** 2, self.weights)
+        return self.bias_hid + self.lmul(v / self.sigma ** 2)
 
     def energy(self, v: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
         quadratic = 0.5 * (((v - self.bias_vis) / self.sigma) ** 2).sum(1)
-        return quadratic - h @ self.bias_hid - (((v / self.sigma ** 2) @ self.weights) * h).sum(1)
+        return quadratic - h @ self.bias_hid - (self.lmul(v / self.sigma ** 2) * h).sum(1)
 
     def free_energy(self, v: torch.Tensor) -> torch.Tensor:
         quadratic = 0.5 * (((v - self.bias_vis) / self.sigma) ** 2).sum(1)
         return quadratic - F.softplus(self.hidden_input(v)).sum(1)
 
     def mean_v_given_h(self, h: torch.Tensor) -> torch.Tensor:
-        return self.bias_vis + h @ self.weights.T
+        return self.bias_vis + self.lmul_T(h)
 
     def sample_v_given_h(self, h: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         mean = self.mean_v_given_h(h)
@@ -177,18 +209,18 @@ class GaussianBinaryRBM(RBM):
         return mean + self.sigma * noise
 
     def random_visible(self, n: int, generator: torch.Generator) -> torch.Tensor:
-        noise = torch.randn((n, self.nvis), generator=generator, device=self.weights.device,
-                            dtype=self.weights.dtype)
+        noise = torch.randn((n, self.nvis), generator=generator, device=self.bias_vis.device,
+                            dtype=self.bias_vis.dtype)
         return self.bias_vis.detach() + self.sigma.detach() * noise
 
     def score(self, v: torch.Tensor) -> torch.Tensor:
         s2 = self.sigma ** 2
-        return -(v - self.bias_vis) / s2 + (self.mean_h_given_v(v) @ self.weights.T) / s2
+        return -(v - self.bias_vis) / s2 + self.lmul_T(self.mean_h_given_v(v)) / s2
 
     def score_divergence(self, v: torch.Tensor) -> torch.Tensor:
         p = self.mean_h_given_v(v)
         s2 = self.sigma ** 2
-        return -1.0 / s2 + ((p * (1 - p)) @ (self.weights ** 2).T) / s2 ** 2
+        return -1.0 / s2 + ((p * (1 - p)) @ (self.weight_matrix() ** 2).T) / s2 ** 2
 
     def get_lr_scalers(self) -> dict[torch.nn.Parameter, float]:
         return {self.sigma: self.sigma_lr_scale} if self.learn_sigma else {}
