@@ -92,3 +92,54 @@ def test_stacked_denoising_autoencoders_workflow(fake_mnist):
     assert mlp.layers[0].layer_content.weights.shape == l1.weights.shape == (784, 16)
     assert not torch.equal(mlp.layers[0].layer_content.weights, l1.weights)  # fine-tuned
     assert "valid_y_misclass" in mlp.monitor.channels
+
+
+def run_yaml_text(text, folder, name):
+    (folder / name).write_text(text)
+    job = yaml_parse.load_train_file(str(folder / name))
+    job.main_loop()
+    return job
+
+
+def test_rbm_mnist_example_tiny(fake_mnist):
+    text = shrink((EXAMPLES / "rbm_mnist.yaml").read_text()).replace("nhid: 500", "nhid: 8")
+    text = text.replace("monitoring_batches: 10", "monitoring_batches: 1")
+    job = run_yaml_text(text, fake_mnist, "rbm_mnist.yaml")
+    assert "train_reconstruction_error" in job.model.monitor.channels
+
+
+@pytest.mark.parametrize("name,changes", [
+    ("grbm_smd_patches.yaml", [("num_patches: 20000", "num_patches: 200"), ("nhid: 100", "nhid: 5"),
+                               ("max_epochs: 5", "max_epochs: 1"), ("monitoring_batches: 20",
+                                                                    "monitoring_batches: 2")]),
+    ("kmeans_patches.yaml", [("num_patches: 20000", "num_patches: 500"), ("k: 64", "k: 5")]),
+])
+def test_patch_examples_tiny(tmp_path, name, changes):
+    text = (EXAMPLES / name).read_text()
+    for old, new in changes:
+        assert old in text
+        text = text.replace(old, new)
+    job = run_yaml_text(text, tmp_path, name)
+    assert (tmp_path / name.replace(".yaml", ".pkl")).exists()
+    from pylearn2.gui.get_weights_report import first_layer_images
+
+    images = first_layer_images(serial.load(job.save_path))
+    assert images.shape[1:] in ((8, 8, 3), (6, 6, 3))
+
+
+def test_custom_model_and_cost_tutorials(tmp_path, monkeypatch):
+    import sys
+
+    from pylearn2.utils.allowlist import allow_module
+
+    monkeypatch.syspath_prepend(str(EXAMPLES / "custom"))
+    allow_module("my_models")
+    job = run_yaml_text((EXAMPLES / "custom" / "prototypes.yaml").read_text(), tmp_path, "p.yaml")
+    assert int(job.model.passes_done) == 5
+    assert job.model.monitor.channels["prototype_norm"].val_record[-1] > 0
+    text = (EXAMPLES / "custom" / "hinge_mlp.yaml").read_text().replace("max_epochs: 10",
+                                                                         "max_epochs: 2")
+    job = run_yaml_text(text, tmp_path, "h.yaml")
+    record = job.model.monitor.channels["valid_hinge_misclass"].val_record
+    assert record[-1] < record[0]
+    assert "my_models" in sys.modules
