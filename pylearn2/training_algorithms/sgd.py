@@ -32,7 +32,7 @@ from pylearn2.training_algorithms.training_algorithm import (
     TrainingAlgorithm,
     resolve_device,
 )
-from pylearn2.utils.exc import ConfigError
+from pylearn2.utils.exc import ConfigError, DivergenceError
 from pylearn2.utils.iteration import has_uniform_batch_size
 
 log = logging.getLogger(__name__)
@@ -181,8 +181,9 @@ class SGD(TrainingAlgorithm):
     def _check_finite(self, when: str) -> None:
         finite = torch.stack([p.detach().isfinite().all() for p in self.params]).all()
         if not bool(finite):
-            raise FloatingPointError(
-                f"NaN or Inf in the parameters {when}; lower the learning rate or check the data."
+            raise DivergenceError(
+                f"NaN or Inf in the parameters {when}; lower the learning rate or check the data "
+                "(the last saved model and checkpoint are intact)."
             )
 
     # -- persistence -------------------------------------------------------------------

@@ -46,6 +46,10 @@ class ModelFileError(Pylearn2Error):
     """A model file or checkpoint is corrupt, truncated or of an unknown format."""
 
 
+class DivergenceError(Pylearn2Error, FloatingPointError):
+    """Training produced NaN or Inf parameters (usually a learning rate that is too high)."""
+
+
 class ShapeError(Pylearn2Error, ValueError):
     """Data does not have the shape a space or model expects."""
 

@@ -1,0 +1,68 @@
+"""Training criteria for variational autoencoders."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+
+from pylearn2.costs.cost import Cost
+
+
+class _SampledCost(Cost):
+    def __init__(self, num_samples: int = 1, seed: int = 2015) -> None:
+        self.num_samples = int(num_samples)
+        self.seed = int(seed)
+        self._generator: torch.Generator | None = None
+        self._pending = None
+
+    def _eps(self, shape: tuple[int, ...], like: torch.Tensor) -> torch.Tensor:
+        if self._generator is None or self._generator.device != like.device:
+            self._generator = torch.Generator(device=like.device)
+            self._generator.manual_seed(self.seed)
+            if self._pending is not None:
+                self._generator.set_state(self._pending)
+                self._pending = None
+        return torch.randn(shape, generator=self._generator, device=like.device, dtype=like.dtype)
+
+    def is_stochastic(self) -> bool:
+        return True
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"generator": self._generator.get_state() if self._generator is not None
+                else self._pending}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._pending, self._generator = state.get("generator"), None
+
+
+class VAECriterion(_SampledCost):
+    """The negative evidence lower bound: -E_q[log p(x|z)] + KL(q(z|x) || p(z)), the
+    expectation estimated with ``num_samples`` reparameterised samples."""
+
+    def expr(self, model: Any, data: torch.Tensor, **kwargs: Any) -> torch.Tensor:
+        params = model.encode_parameters(data)
+        mean, log_sigma = model.posterior.split(params)
+        kl = model.prior.kl_from(mean, log_sigma)
+        eps = self._eps((self.num_samples,) + tuple(mean.shape), mean)
+        z = model.posterior.rsample(params, eps)  # (samples, batch, nhid)
+        recon = model.conditional.log_likelihood(data, model.conditional.parameters_of(z))
+        return (kl - recon.mean(0)).mean()
+
+    def get_monitoring_channels(self, model: Any, data: Any, **kwargs: Any) -> dict:
+        mean, log_sigma = model.posterior.split(model.encode_parameters(data))
+        return {"kl_divergence": model.prior.kl_from(mean, log_sigma).mean().detach()}
+
+
+class ImportanceSamplingCriterion(_SampledCost):
+    """-log p(x) estimated by importance sampling with the posterior as proposal."""
+
+    def expr(self, model: Any, data: torch.Tensor, **kwargs: Any) -> torch.Tensor:
+        params = model.encode_parameters(data)
+        mean, _ = model.posterior.split(params)
+        eps = self._eps((self.num_samples,) + tuple(mean.shape), mean)
+        z = model.posterior.rsample(params, eps)
+        log_weights = (model.conditional.log_likelihood(data, model.conditional.parameters_of(z))
+                       + model.prior.log_prob(z) - model.posterior.log_likelihood(z, params))
+        return -(torch.logsumexp(log_weights, dim=0) - math.log(self.num_samples)).mean()
