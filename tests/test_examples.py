@@ -143,3 +143,12 @@ def test_custom_model_and_cost_tutorials(tmp_path, monkeypatch):
     record = job.model.monitor.channels["valid_hinge_misclass"].val_record
     assert record[-1] < record[0]
     assert "my_models" in sys.modules
+
+
+def test_dbm_rbm_example_tiny(fake_mnist):
+    text = shrink((EXAMPLES / "dbm_rbm.yaml").read_text())
+    text = text.replace("detector_layer_dim: 500", "detector_layer_dim: 8")
+    text = text.replace("monitoring_batches: 10", "monitoring_batches: 1")
+    text = text.replace("num_chains: 100", "num_chains: 10")
+    job = run_yaml_text(text, fake_mnist, "dbm_rbm.yaml")
+    assert "h_mean_activation" in job.model.monitor.channels
