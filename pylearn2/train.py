@@ -110,7 +110,7 @@ class Train(InitArgsMixin):
         while self._should_continue(t0, time_budget):
             self._call_extensions("on_epoch_begin")
             start = time.time()
-            with EpochProgress(self.algorithm, self.monitor.get_epochs_seen() + 1):
+            with EpochProgress(self.algorithm, self.monitor.get_epochs_seen() + 1, self.monitor):
                 self.algorithm.train(dataset=self.dataset)
             self.training_seconds = time.time() - start
             self.monitor.report_epoch()

@@ -140,3 +140,12 @@ def test_shuffle_and_split():
     pp.ShuffleAndSplit(seed=0, start=2, stop=6).apply(ds)
     order = np.random.default_rng(0).permutation(10)[2:6]
     assert ds.X[:, 0].tolist() == order.tolist() and ds.y[:, 0].tolist() == order.tolist()
+
+
+def test_block_preprocessor_maps_a_block_over_the_dataset():
+    from pylearn2.blocks import ExamplewiseAddScaleTransform
+
+    X = design(n=7)
+    ds = DenseDesignMatrix(X=X.copy())
+    pp.BlockPreprocessor(ExamplewiseAddScaleTransform(add=1.0, multiply=3.0), batch_size=3).apply(ds)
+    np.testing.assert_allclose(ds.X, (X + 1.0) * 3.0, rtol=1e-6)

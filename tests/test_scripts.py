@@ -184,3 +184,21 @@ def test_bad_paths_give_one_clear_line(command, tmp_path, capsys):
         assert cli.main([command, path] + extra) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and "pickle" in err[0] and "missing.pkl" in err[1]
+
+
+def test_show_weights_of_a_conv_net_draws_kernels(tmp_path):
+    from pylearn2.gui.get_weights_report import first_layer_images
+    from pylearn2.models.mlp import MLP, ConvRectifiedLinear, Softmax
+    from pylearn2.space import Conv2DSpace
+
+    model = MLP(input_space=Conv2DSpace((8, 8), 3), layers=[
+        ConvRectifiedLinear(output_channels=6, kernel_shape=(3, 3), pool_shape=(2, 2),
+                            pool_stride=(2, 2), layer_name="c", irange=0.5),
+        Softmax(n_classes=2, layer_name="y", irange=0.1)])
+    images = first_layer_images(model)
+    assert images.shape == (6, 3, 3, 3)
+    np.testing.assert_array_equal(images[2, :, :, 1], model.layers[0].W.detach().numpy()[2, 1])
+    serial.save(str(tmp_path / "conv.pkl"), model)
+    assert cli.main(["show-weights", str(tmp_path / "conv.pkl"), "--out",
+                     str(tmp_path / "k.png")]) == 0
+    non_blank_png(tmp_path / "k.png")

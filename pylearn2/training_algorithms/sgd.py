@@ -94,6 +94,7 @@ class SGD(TrainingAlgorithm):
         self.seed = seed
         self.device = device
         self.batch_hooks: list = []
+        self._dataset_size: int | None = None
 
     # -- setup -------------------------------------------------------------------------
     def setup(self, model: Any, dataset: Any) -> None:
@@ -101,6 +102,7 @@ class SGD(TrainingAlgorithm):
         if self.cost is None:
             self.cost = model.get_default_cost()
         self._reconcile_batch_size(model, dataset)
+        self._dataset_size = dataset.get_num_examples()
         self.device_ = resolve_device(self.device)
         model.to(self.device_)
         self.dtype_ = model_dtype(model)
@@ -151,6 +153,7 @@ class SGD(TrainingAlgorithm):
 
     # -- training ----------------------------------------------------------------------
     def train(self, dataset: Any) -> None:
+        self._dataset_size = dataset.get_num_examples()
         iterator = dataset.iterator(
             mode=self.train_iteration_mode, batch_size=self.batch_size,
             num_batches=self.batches_per_iter, rng=self.rng, data_specs=self.data_specs,
@@ -159,6 +162,15 @@ class SGD(TrainingAlgorithm):
         for batch in iterator:
             self.train_step(batch)
         self._check_finite("after an epoch")
+
+    def batches_per_epoch(self) -> int | None:
+        """How many batches one call of :meth:`train` makes (None when unknown)."""
+        n = self._dataset_size
+        if self.batches_per_iter is not None:
+            return self.batches_per_iter
+        if n is None or not self.batch_size:
+            return None
+        return -(-n // self.batch_size)
 
     def train_step(self, batch: tuple) -> None:
         """One update from one batch (a tuple in the cost's data specs)."""

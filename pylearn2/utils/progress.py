@@ -26,9 +26,10 @@ class EpochProgress:
     function call per batch and nothing when disabled.
     """
 
-    def __init__(self, algorithm: Any, epoch: int) -> None:
+    def __init__(self, algorithm: Any, epoch: int, monitor: Any = None) -> None:
         self.algorithm = algorithm
         self.epoch = epoch
+        self.monitor = monitor
         self.bar = None
 
     def __enter__(self) -> EpochProgress:
@@ -37,7 +38,9 @@ class EpochProgress:
             return self
         from tqdm import tqdm
 
-        self.bar = tqdm(desc=f"epoch {self.epoch}", unit="batch", leave=False, dynamic_ncols=True)
+        total = getattr(self.algorithm, "batches_per_epoch", lambda: None)()
+        self.bar = tqdm(desc=f"epoch {self.epoch}", unit="batch", leave=False, dynamic_ncols=True,
+                        total=total, postfix=latest_objective(self.monitor))
         hooks.append(self._tick)
         return self
 
@@ -48,6 +51,17 @@ class EpochProgress:
         if self.bar is not None:
             self.algorithm.batch_hooks.remove(self._tick)
             self.bar.close()
+
+
+def latest_objective(monitor: Any) -> str | None:
+    """'objective 0.1234' from the last monitor call (the bar shows it while training)."""
+    if monitor is None:
+        return None
+    names = sorted(n for n in monitor.channels if n.endswith("objective"))
+    train = [n for n in names if n.startswith("train")] or names
+    if not train or not monitor.channels[train[0]].val_record:
+        return None
+    return f"{train[0]} {monitor.channels[train[0]].val_record[-1]:.4g}"
 
 
 def epoch_summary(monitor: Any, seconds: float) -> str:
