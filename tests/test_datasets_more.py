@@ -207,3 +207,21 @@ def test_mnist_download_from_loopback_server_resumes_and_verifies(tmp_path, monk
     finally:
         server.shutdown()
         mnist_ubyte._cached.cache_clear()
+
+
+def test_cifar10_patches_example_tiny(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from pylearn2.config import yaml_parse
+    from pylearn2.scripts import cli
+
+    write_cifar10(tmp_path, n=10)
+    monkeypatch.setenv("PYLEARN2_DATA_PATH", str(tmp_path))
+    text = (Path(__file__).resolve().parents[1] / "examples" / "cifar10_patches.yaml").read_text()
+    text = text.replace("num_patches: 200000", "num_patches: 400").replace("k: 400", "k: 4")
+    (tmp_path / "cifar10_patches.yaml").write_text(text)
+    job = yaml_parse.load_train_file(str(tmp_path / "cifar10_patches.yaml"))
+    assert job.dataset.X.shape == (400, 108) and job.dataset.view_shape() == (6, 6, 3)
+    job.main_loop()
+    assert cli.main(["show-examples", str(tmp_path / "cifar10_patches.pkl"), "--rows", "4",
+                     "--cols", "4", "--out", str(tmp_path / "p.png")]) == 0

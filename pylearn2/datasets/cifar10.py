@@ -73,7 +73,8 @@ class _CIFARBase(DenseDesignMatrix):
         self.gcn, self.toronto_prepro = gcn, toronto_prepro
         super().__init__(X=X, y=y[start:stop, None], y_labels=self.n_classes, axes=axes,
                          view_converter=DefaultViewConverter((32, 32, 3), axes),
-                         preprocessor=preprocessor)
+                         preprocessor=preprocessor,
+                         fit_preprocessor=getattr(self, "fit_preprocessor", which_set == "train"))
 
     def adjust_for_viewer(self, X: np.ndarray) -> np.ndarray:
         if self.gcn is not None or self.toronto_prepro:
@@ -92,7 +93,8 @@ class CIFAR10(_CIFARBase):
     def __init__(self, which_set: str, center: bool = False, rescale: bool = False,
                  gcn: float | None = None, start: int | None = None, stop: int | None = None,
                  axes: Sequence[Any] = ("b", 0, 1, "c"), toronto_prepro: bool = False,
-                 preprocessor: Any = None) -> None:
+                 preprocessor: Any = None, fit_preprocessor: bool = True) -> None:
+        self.fit_preprocessor = fit_preprocessor
         if which_set not in ("train", "test"):
             raise ConfigError(f"CIFAR10 which_set must be 'train' or 'test', got {which_set!r}.")
         folder = os.path.join(data_root(), "cifar10", "cifar-10-batches-py")
