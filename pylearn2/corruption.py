@@ -13,6 +13,7 @@ import torch
 
 from pylearn2.utils.exc import ConfigError
 from pylearn2.utils.init_args import InitArgsMixin
+from pylearn2.utils.rng import DeviceGenerator
 
 
 class Corruptor(InitArgsMixin):
@@ -21,17 +22,10 @@ class Corruptor(InitArgsMixin):
     def __init__(self, corruption_level: float, rng: int = 2001) -> None:
         self.corruption_level = float(corruption_level)
         self.rng = int(rng) if not isinstance(rng, (list, tuple)) else int(rng[0])
-        self._generator: torch.Generator | None = None
-        self._pending: torch.Tensor | None = None
+        self._rng = DeviceGenerator(self.rng)
 
     def generator(self, device: torch.device) -> torch.Generator:
-        if self._generator is None or self._generator.device != torch.device(device):
-            self._generator = torch.Generator(device=device)
-            self._generator.manual_seed(self.rng)
-            if self._pending is not None:
-                self._generator.set_state(self._pending)
-                self._pending = None
-        return self._generator
+        return self._rng.get(device)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         return self.corrupt(x)
@@ -43,11 +37,10 @@ class Corruptor(InitArgsMixin):
         return torch.rand(x.shape, generator=self.generator(x.device), device=x.device, dtype=x.dtype)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"generator": self._generator.get_state() if self._generator is not None
-                else self._pending}
+        return self._rng.state_dict()
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self._pending, self._generator = state.get("generator"), None
+        self._rng.load_state_dict(state)
 
 
 class DummyCorruptor(Corruptor):

@@ -94,7 +94,7 @@ def test_dropout_masks_probabilities_scales_and_no_masks_when_monitoring():
                    seed=7)
     X = torch.ones(50, 400)
     out = model.dropout_fprop(X, input_include_probs=cost.input_include_probs,
-                              input_scales=cost.input_scales, generator=cost._rng(X.device))
+                              input_scales=cost.input_scales, generator=cost.generator(X.device))
     # out = 3 * (number of inputs kept by both masks): kept with probability 0.8 * 0.5.
     kept = out.detach().numpy()[:, 0] / 3.0
     p, n = 0.4, 400

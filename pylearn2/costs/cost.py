@@ -18,6 +18,7 @@ from pylearn2.space import CompositeSpace, NullSpace, Space
 from pylearn2.utils.data_specs_util import merge_data_specs, select_from_flat
 from pylearn2.utils.exc import ConfigError
 from pylearn2.utils.init_args import InitArgsMixin
+from pylearn2.utils.rng import DeviceGenerator
 
 Gradients = dict[torch.nn.Parameter, torch.Tensor]
 
@@ -62,6 +63,27 @@ class Cost(InitArgsMixin):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         pass
+
+
+class StochasticCost(Cost):
+    """A cost that draws random numbers from its own seeded generator, which lives on the
+    data's device and whose state is saved for exact resume."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = int(seed)
+        self._rng = DeviceGenerator(self.seed)
+
+    def generator(self, device: torch.device) -> torch.Generator:
+        return self._rng.get(device)
+
+    def is_stochastic(self) -> bool:
+        return True
+
+    def state_dict(self) -> dict[str, Any]:
+        return self._rng.state_dict()
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._rng.load_state_dict(state)
 
 
 class DefaultDataSpecsMixin:
@@ -186,5 +208,5 @@ class LpPenalty(NullDataSpecsMixin, Cost):
         return sum(v.abs().pow(self.p).sum() for v in self.variables)
 
 
-__all__ = ["Cost", "SumOfCosts", "MethodCost", "LpPenalty", "DefaultDataSpecsMixin",
+__all__ = ["Cost", "StochasticCost", "SumOfCosts", "MethodCost", "LpPenalty", "DefaultDataSpecsMixin",
            "NullDataSpecsMixin", "CompositeSpace"]

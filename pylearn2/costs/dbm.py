@@ -7,12 +7,11 @@ from typing import Any
 
 import torch
 
-from pylearn2.costs.cost import Cost, Gradients, NullDataSpecsMixin
-from pylearn2.costs.ebm_estimation import _SeededCost
+from pylearn2.costs.cost import Cost, Gradients, NullDataSpecsMixin, StochasticCost
 from pylearn2.utils.exc import ConfigError
 
 
-class VariationalPCD(_SeededCost):
+class VariationalPCD(StochasticCost):
     """Variational learning with persistent chains: the positive phase uses the mean-field
     posterior, the negative phase ``num_chains`` persistent Gibbs chains advanced
     ``num_gibbs_steps`` steps per update. The gradient is that of

@@ -16,36 +16,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from pylearn2.costs.cost import Cost, Gradients
+from pylearn2.costs.cost import Cost, Gradients, StochasticCost
 from pylearn2.utils.exc import ConfigError
-
-
-class _SeededCost(Cost):
-    """A cost with its own torch generator (state saved for exact resume)."""
-
-    def __init__(self, seed: int) -> None:
-        self.seed = int(seed)
-        self._generator: torch.Generator | None = None
-        self._pending: torch.Tensor | None = None
-
-    def generator(self, device: torch.device) -> torch.Generator:
-        if self._generator is None or self._generator.device != torch.device(device):
-            self._generator = torch.Generator(device=device)
-            self._generator.manual_seed(self.seed)
-            if self._pending is not None:
-                self._generator.set_state(self._pending)
-                self._pending = None
-        return self._generator
-
-    def is_stochastic(self) -> bool:
-        return True
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"generator": self._generator.get_state() if self._generator is not None
-                else self._pending}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self._pending, self._generator = state.get("generator"), None
 
 
 def free_energy_gradients(model: Any, positive: torch.Tensor, negative: torch.Tensor) -> Gradients:
@@ -56,7 +28,7 @@ def free_energy_gradients(model: Any, positive: torch.Tensor, negative: torch.Te
     return {p: g if g is not None else torch.zeros_like(p) for p, g in zip(params, grads)}
 
 
-class CDk(_SeededCost):
+class CDk(StochasticCost):
     """Contrastive divergence: negative samples after ``nsteps`` Gibbs steps from the data."""
 
     def __init__(self, nsteps: int, seed: int = 42) -> None:
@@ -83,7 +55,7 @@ class CDk(_SeededCost):
         return {"reconstruction_error": model.reconstruction_error(data).detach()}
 
 
-class SML(_SeededCost):
+class SML(StochasticCost):
     """Stochastic maximum likelihood (persistent CD): ``batch_size`` persistent chains
     advanced ``nsteps`` Gibbs steps per update provide the negative samples."""
 
@@ -196,7 +168,7 @@ class GaussianNoise:
         return (-0.5 * z ** 2 - std.log() - 0.5 * math.log(2 * math.pi)).sum(1)
 
 
-class NCE(_SeededCost):
+class NCE(StochasticCost):
     """Noise-contrastive estimation: classify data against ``noise_per_clean`` noise
     samples per example; the model's log density is ``-F(v) - log_z`` with ``log_z``
     learned (build the model with ``learn_log_z: True``)."""

@@ -7,34 +7,17 @@ from typing import Any
 
 import torch
 
-from pylearn2.costs.cost import Cost
+from pylearn2.costs.cost import StochasticCost
 
 
-class _SampledCost(Cost):
+class _SampledCost(StochasticCost):
     def __init__(self, num_samples: int = 1, seed: int = 2015) -> None:
+        super().__init__(seed)
         self.num_samples = int(num_samples)
-        self.seed = int(seed)
-        self._generator: torch.Generator | None = None
-        self._pending = None
 
     def _eps(self, shape: tuple[int, ...], like: torch.Tensor) -> torch.Tensor:
-        if self._generator is None or self._generator.device != like.device:
-            self._generator = torch.Generator(device=like.device)
-            self._generator.manual_seed(self.seed)
-            if self._pending is not None:
-                self._generator.set_state(self._pending)
-                self._pending = None
-        return torch.randn(shape, generator=self._generator, device=like.device, dtype=like.dtype)
-
-    def is_stochastic(self) -> bool:
-        return True
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"generator": self._generator.get_state() if self._generator is not None
-                else self._pending}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self._pending, self._generator = state.get("generator"), None
+        gen = self.generator(like.device)
+        return torch.randn(shape, generator=gen, device=like.device, dtype=like.dtype)
 
 
 class VAECriterion(_SampledCost):

@@ -6,10 +6,10 @@ from typing import Any
 
 import torch
 
-from pylearn2.costs.cost import Cost
+from pylearn2.costs.cost import StochasticCost
 
 
-class Dropout(Cost):
+class Dropout(StochasticCost):
     """Mask the input of every layer while training; no masks when monitoring.
 
     Each layer's input is kept with probability ``input_include_probs[layer_name]``
@@ -31,18 +31,7 @@ class Dropout(Cost):
         self.default_input_scale = default_input_scale
         self.input_scales = dict(input_scales or {})
         self.per_example = per_example
-        self.seed = int(seed)
-        self._generator: torch.Generator | None = None
-        self._pending_state: torch.Tensor | None = None
-
-    def _rng(self, device: torch.device) -> torch.Generator:
-        if self._generator is None or self._generator.device != device:
-            self._generator = torch.Generator(device=device)
-            self._generator.manual_seed(self.seed)
-            if self._pending_state is not None:
-                self._generator.set_state(self._pending_state)
-                self._pending_state = None
-        return self._generator
+        super().__init__(seed)
 
     def expr(self, model: Any, data: Any, **kwargs: Any) -> torch.Tensor:
         X, Y = data
@@ -50,21 +39,9 @@ class Dropout(Cost):
             X, default_input_include_prob=self.default_input_include_prob,
             input_include_probs=self.input_include_probs,
             default_input_scale=self.default_input_scale, input_scales=self.input_scales,
-            per_example=self.per_example, generator=self._rng(X.device),
+            per_example=self.per_example, generator=self.generator(X.device),
         )
         return model.cost(Y, Y_hat)
 
     def monitoring_expr(self, model: Any, data: Any, **kwargs: Any) -> torch.Tensor:
         return model.cost_from_X(data)
-
-    def is_stochastic(self) -> bool:
-        return True
-
-    def state_dict(self) -> dict[str, Any]:
-        if self._generator is not None:
-            return {"generator": self._generator.get_state()}
-        return {"generator": self._pending_state}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self._pending_state = state.get("generator")
-        self._generator = None
