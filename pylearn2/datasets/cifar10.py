@@ -14,7 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from pylearn2.datasets.dense_design_matrix import DefaultViewConverter, DenseDesignMatrix
+from pylearn2.datasets.dense_design_matrix import (
+    DefaultViewConverter,
+    DenseDesignMatrix,
+    resolve_range,
+)
 from pylearn2.expr.preprocessing import global_contrast_normalize
 from pylearn2.utils.exc import ConfigError, DataNotFoundError, NoDataPathError, ShapeError
 from pylearn2.utils.safe_unpickle import load_plain_pickle
@@ -53,12 +57,7 @@ class _CIFARBase(DenseDesignMatrix):
                stop: int | None, axes: Sequence[Any], center: bool, rescale: bool,
                gcn: float | None, toronto_prepro: bool, train_mean: Any,
                preprocessor: Any) -> None:
-        n = len(y)
-        start = 0 if start is None else int(start)
-        stop = n if stop is None else int(stop)
-        if not 0 <= start < stop <= n:
-            raise ConfigError(f"{type(self).__name__} {which_set!r} has {n} examples; start/stop "
-                              f"must satisfy 0 <= start < stop <= {n}, got {start}, {stop}.")
+        start, stop = resolve_range(f"{type(self).__name__} {which_set!r}", len(y), start, stop)
         X = X[start:stop].astype(np.float32)
         if toronto_prepro:
             X = X / 255.0

@@ -256,10 +256,7 @@ class DenseDesignMatrix(Dataset):
         preprocessor.apply(self, can_fit)
 
     def restrict(self, start: int, stop: int) -> None:
-        n = self.get_num_examples()
-        if not 0 <= start < stop <= n:
-            raise ConfigError(f"start/stop must satisfy 0 <= start < stop <= {n}; "
-                              f"got {start}, {stop}.")
+        start, stop = resolve_range("The dataset", self.get_num_examples(), start, stop)
         self.X = self.X[start:stop]
         if self.y is not None:
             self.y = self.y[start:stop]
@@ -293,6 +290,16 @@ def _indexer(stored: Space, space: Space, data: torch.Tensor):
     if stored == space or (isinstance(stored, VectorSpace) and isinstance(space, VectorSpace)):
         return data.__getitem__
     return lambda idx: stored.format_as(data[idx], space)
+
+
+def resolve_range(what: str, n: int, start: int | None, stop: int | None) -> tuple[int, int]:
+    """``start``/``stop`` defaulted to the whole set and checked against its ``n`` examples."""
+    start = 0 if start is None else int(start)
+    stop = n if stop is None else int(stop)
+    if not 0 <= start < stop <= n:
+        raise ConfigError(f"{what} has {n} examples; start/stop must satisfy "
+                          f"0 <= start < stop <= {n}, got {start}, {stop}.")
+    return start, stop
 
 
 def dataset_range(dataset: DenseDesignMatrix, start: int, stop: int) -> DenseDesignMatrix:

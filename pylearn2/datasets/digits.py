@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from pylearn2.datasets.dense_design_matrix import DenseDesignMatrix
+from pylearn2.datasets.dense_design_matrix import DenseDesignMatrix, resolve_range
 from pylearn2.utils.exc import ConfigError
 
 SPLITS = {"train": (0, 1000), "valid": (1000, 1300), "test": (1300, 1797)}
@@ -43,12 +43,7 @@ class Digits(DenseDesignMatrix):
         images, labels = _load_digits()
         lo, hi = SPLITS[which_set]
         images, labels = images[lo:hi], labels[lo:hi]
-        n = len(labels)
-        start = 0 if start is None else start
-        stop = n if stop is None else stop
-        if not 0 <= start < stop <= n:
-            raise ConfigError(f"Digits {which_set!r} has {n} examples; start/stop must satisfy "
-                              f"0 <= start < stop <= {n}, got {start}, {stop}.")
+        start, stop = resolve_range(f"Digits {which_set!r}", len(labels), start, stop)
         topo = images[start:stop, :, :, None]
         if center:
             topo = topo - images.mean()

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from pylearn2.datasets.dense_design_matrix import DenseDesignMatrix
+from pylearn2.datasets.dense_design_matrix import DenseDesignMatrix, resolve_range
 from pylearn2.space import Conv2DSpace
 from pylearn2.utils.exc import ConfigError, DataNotFoundError, NoDataPathError
 from pylearn2.utils.mnist_ubyte import read_mnist_images, read_mnist_labels
@@ -84,11 +84,7 @@ class MNIST(DenseDesignMatrix):
             order = np.random.default_rng([1, 2, 3]).permutation(len(labels))
             images, labels = images[order], labels[order]
         n = len(labels)
-        start = 0 if start is None else int(start)
-        stop = n if stop is None else int(stop)
-        if not 0 <= start < stop <= n:
-            raise ConfigError(f"MNIST {which_set!r} has {n} examples; start/stop must satisfy "
-                              f"0 <= start < stop <= {n}, got {start}, {stop}.")
+        start, stop = resolve_range(f"MNIST {which_set!r}", n, start, stop)
         X = images[start:stop].reshape(stop - start, -1)
         if binarize:
             X = (X > 0.5).astype(np.float32)

@@ -38,7 +38,38 @@ def _activation(name: str | None, role: str) -> tuple[Callable, Callable]:
     return ACTIVATIONS[name]
 
 
-class Autoencoder(Model):
+class AbstractAutoencoder(Model):
+    """What every autoencoder offers given ``encode`` and ``decode``: reconstruction,
+    use as a Block (``perform`` = ``encode``) and a default reconstruction cost."""
+
+    def encode(self, X: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def decode(self, H: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def reconstruct(self, X: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(X))
+
+    def perform(self, X: torch.Tensor) -> torch.Tensor:
+        return self.encode(X)
+
+    def upward_pass(self, X: torch.Tensor) -> torch.Tensor:
+        return self.encode(X)
+
+    def fprop(self, X: torch.Tensor) -> torch.Tensor:
+        return self.encode(X)
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        return self.encode(X)
+
+    def get_default_cost(self):
+        from pylearn2.costs.autoencoder import MeanSquaredReconstructionError
+
+        return MeanSquaredReconstructionError()
+
+
+class Autoencoder(AbstractAutoencoder):
     """A one-hidden-layer autoencoder with optionally tied weights."""
 
     def __init__(self, nvis: int, nhid: int, act_enc: str | None, act_dec: str | None,
@@ -73,23 +104,6 @@ class Autoencoder(Model):
 
     def decode(self, H: torch.Tensor) -> torch.Tensor:
         return self._dec(torch.addmm(self.visbias, H, self._decoder_weights()))
-
-    def reconstruct(self, X: torch.Tensor) -> torch.Tensor:
-        return self.decode(self.encode(X))
-
-    def perform(self, X: torch.Tensor) -> torch.Tensor:
-        return self.encode(X)
-
-    upward_pass = perform
-    fprop = perform
-
-    def forward(self, X: torch.Tensor) -> torch.Tensor:
-        return self.encode(X)
-
-    def get_default_cost(self):
-        from pylearn2.costs.autoencoder import MeanSquaredReconstructionError
-
-        return MeanSquaredReconstructionError()
 
     def get_weights(self) -> np.ndarray:
         return self.weights.detach().cpu().numpy()
@@ -149,7 +163,7 @@ class HigherOrderContractiveAutoencoder(ContractiveAutoencoder):
         return (self.input_space, "features")
 
 
-class DeepComposedAutoencoder(Model):
+class DeepComposedAutoencoder(AbstractAutoencoder):
     """Autoencoders stacked: encode through all, decode back through all in reverse."""
 
     def __init__(self, autoencoders: Sequence[Autoencoder]) -> None:
@@ -173,23 +187,6 @@ class DeepComposedAutoencoder(Model):
         for ae in reversed(self.autoencoders):
             H = ae.decode(H)
         return H
-
-    def reconstruct(self, X: torch.Tensor) -> torch.Tensor:
-        return self.decode(self.encode(X))
-
-    def perform(self, X: torch.Tensor) -> torch.Tensor:
-        return self.encode(X)
-
-    upward_pass = perform
-    fprop = perform
-
-    def forward(self, X: torch.Tensor) -> torch.Tensor:
-        return self.encode(X)
-
-    def get_default_cost(self):
-        from pylearn2.costs.autoencoder import MeanSquaredReconstructionError
-
-        return MeanSquaredReconstructionError()
 
     def get_weights(self) -> np.ndarray:
         return self.autoencoders[0].get_weights()

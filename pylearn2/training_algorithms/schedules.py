@@ -15,13 +15,26 @@ from pylearn2.utils.init_args import InitArgsMixin
 
 
 class UpdateCallback(InitArgsMixin):
-    """Called as ``callback(algorithm)`` after every minibatch update."""
+    """Called as ``callback(algorithm)`` after every minibatch update.
+
+    Schedules subclass it and implement :meth:`rate`: the learning rate after ``t``
+    minibatches given the initial rate (read from the algorithm at the first call).
+    """
+
+    _count = 0
+    _base_lr: float | None = None
 
     def __call__(self, algorithm: Any) -> None:
+        if self._base_lr is None:
+            self._base_lr = algorithm.learning_rate
+        self._count += 1
+        algorithm.learning_rate = self.rate(self._base_lr, self._count)
+
+    def rate(self, lr0: float, t: int) -> float:
         raise NotImplementedError
 
     def state_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in vars(self).items() if k.startswith("_")}
+        return {"_count": self._count, "_base_lr": self._base_lr}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         for key, value in state.items():
@@ -36,14 +49,9 @@ class ExponentialDecay(UpdateCallback):
             raise ConfigError(f"ExponentialDecay: decay_factor must be >= 1, got {decay_factor}.")
         self.decay_factor = float(decay_factor)
         self.min_lr = float(min_lr)
-        self._count = 0
-        self._base_lr: float | None = None
 
-    def __call__(self, algorithm: Any) -> None:
-        if self._base_lr is None:
-            self._base_lr = algorithm.learning_rate
-        self._count += 1
-        algorithm.learning_rate = max(self.min_lr, self._base_lr / self.decay_factor ** self._count)
+    def rate(self, lr0: float, t: int) -> float:
+        return max(self.min_lr, lr0 / self.decay_factor ** t)
 
 
 class LinearDecay(UpdateCallback):
@@ -54,15 +62,9 @@ class LinearDecay(UpdateCallback):
             raise ConfigError(f"LinearDecay needs 0 < start <= saturate, got {start}, {saturate}.")
         self.start, self.saturate = int(start), int(saturate)
         self.decay_factor = float(decay_factor)
-        self._count = 0
-        self._base_lr: float | None = None
 
-    def __call__(self, algorithm: Any) -> None:
-        if self._base_lr is None:
-            self._base_lr = algorithm.learning_rate
-        self._count += 1
-        algorithm.learning_rate = linear_decay(self._base_lr, self._count, self.start,
-                                               self.saturate, self.decay_factor)
+    def rate(self, lr0: float, t: int) -> float:
+        return linear_decay(lr0, t, self.start, self.saturate, self.decay_factor)
 
 
 class AnnealedLearningRate(UpdateCallback):
@@ -70,14 +72,9 @@ class AnnealedLearningRate(UpdateCallback):
 
     def __init__(self, anneal_start: int) -> None:
         self.anneal_start = int(anneal_start)
-        self._count = 0
-        self._base_lr: float | None = None
 
-    def __call__(self, algorithm: Any) -> None:
-        if self._base_lr is None:
-            self._base_lr = algorithm.learning_rate
-        self._count += 1
-        algorithm.learning_rate = self._base_lr * min(1.0, self.anneal_start / self._count)
+    def rate(self, lr0: float, t: int) -> float:
+        return lr0 * min(1.0, self.anneal_start / t)
 
 
 def linear_decay(lr0: float, t: int, start: int, saturate: int, decay_factor: float) -> float:

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from pylearn2.models.mlp.init import init_weights
+from pylearn2.models.mlp.layer import weight_bias_lr_scalers
 from pylearn2.models.model import Model
 from pylearn2.space import VectorSpace
 from pylearn2.utils.exc import ConfigError
@@ -104,12 +105,7 @@ class BinaryVectorMaxPool(Model):
         return -(detector_state @ self.b)
 
     def get_lr_scalers(self) -> dict[torch.nn.Parameter, float]:
-        scalers = {}
-        if self.W_lr_scale is not None:
-            scalers[self.W] = float(self.W_lr_scale)
-        if self.b_lr_scale is not None:
-            scalers[self.b] = float(self.b_lr_scale)
-        return scalers
+        return weight_bias_lr_scalers(self)
 
     def has_constraints(self) -> bool:
         return self.max_col_norm is not None

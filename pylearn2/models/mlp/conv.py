@@ -174,14 +174,6 @@ class ConvElemwise(Layer):
             return mean_pool(d, self.pool_shape, self.pool_stride)
         return d
 
-    def get_lr_scalers(self) -> dict[torch.nn.Parameter, float]:
-        scalers = {}
-        if self.W_lr_scale is not None:
-            scalers[self.W] = float(self.W_lr_scale)
-        if self.b_lr_scale is not None:
-            scalers[self.b] = float(self.b_lr_scale)
-        return scalers
-
     def has_constraints(self) -> bool:
         return self.max_kernel_norm is not None
 
@@ -190,12 +182,6 @@ class ConvElemwise(Layer):
         if self.max_kernel_norm is not None:
             norms = self.W.pow(2).sum(dim=(1, 2, 3), keepdim=True).sqrt()
             self.W.mul_(norms.clamp(max=self.max_kernel_norm) / norms.clamp_min(1e-7))
-
-    def get_weight_decay(self, coeff: float) -> torch.Tensor:
-        return float(coeff) * self.W.pow(2).sum()
-
-    def get_l1_weight_decay(self, coeff: float) -> torch.Tensor:
-        return float(coeff) * self.W.abs().sum()
 
     def get_weights_topo(self) -> np.ndarray:
         return self.W.detach().cpu().numpy().transpose(0, 2, 3, 1)

@@ -128,14 +128,6 @@ class Linear(Layer):
         err = (Y - Y_hat).abs() if self.use_abs_loss else (Y - Y_hat).pow(2)
         return err.sum(1).mean()
 
-    def get_lr_scalers(self) -> dict[torch.nn.Parameter, float]:
-        scalers = {}
-        if self.W_lr_scale is not None:
-            scalers[self.W] = float(self.W_lr_scale)
-        if self.b is not None and self.b_lr_scale is not None:
-            scalers[self.b] = float(self.b_lr_scale)
-        return scalers
-
     def has_constraints(self) -> bool:
         norms = (self.max_row_norm, self.max_col_norm, self.min_col_norm)
         return any(n is not None for n in norms) or self.mask_weights is not None
@@ -148,12 +140,6 @@ class Linear(Layer):
             clip_norms(self.W, 1, self.max_row_norm)
         if self.max_col_norm is not None or self.min_col_norm is not None:
             clip_norms(self.W, 0, self.max_col_norm, self.min_col_norm)
-
-    def get_weight_decay(self, coeff: float) -> torch.Tensor:
-        return float(coeff) * self.W.pow(2).sum()
-
-    def get_l1_weight_decay(self, coeff: float) -> torch.Tensor:
-        return float(coeff) * self.W.abs().sum()
 
     def get_weights(self) -> np.ndarray:
         return self.W.detach().cpu().numpy()

@@ -53,11 +53,21 @@ class Layer(Model):
         """The cost given this layer's input (lets Softmax stay in log space)."""
         return self.cost(Y, self.fprop(state_below))
 
+    def _weights(self) -> torch.Tensor:
+        W = getattr(self, "W", None)
+        if W is None:
+            raise ConfigError(f"Layer {self.layer_name!r} has no weights to decay; give it "
+                              "coefficient 0 (or leave it out of the dict).")
+        return W
+
     def get_weight_decay(self, coeff: float) -> torch.Tensor:
-        raise NotImplementedError(f"Layer {self.layer_name!r} has no weights to decay.")
+        return float(coeff) * self._weights().pow(2).sum()
 
     def get_l1_weight_decay(self, coeff: float) -> torch.Tensor:
-        raise NotImplementedError(f"Layer {self.layer_name!r} has no weights to decay.")
+        return float(coeff) * self._weights().abs().sum()
+
+    def get_lr_scalers(self) -> dict[torch.nn.Parameter, float]:
+        return {**super().get_lr_scalers(), **weight_bias_lr_scalers(self)}
 
     def get_layer_monitoring_channels(
         self, state_below: Any = None, state: Any = None, targets: Any = None
@@ -259,6 +269,16 @@ class MLP(Layer):
             channels.update({f"{layer.layer_name}_{k}": v for k, v in sub.items()})
             state_below = out
         return channels
+
+
+def weight_bias_lr_scalers(module: Any) -> dict[torch.nn.Parameter, float]:
+    """``{W: W_lr_scale, b: b_lr_scale}`` for whichever of the two a module sets."""
+    scalers = {}
+    for param_name, scale_name in (("W", "W_lr_scale"), ("b", "b_lr_scale")):
+        param, scale = getattr(module, param_name, None), getattr(module, scale_name, None)
+        if param is not None and scale is not None:
+            scalers[param] = float(scale)
+    return scalers
 
 
 def apply_dropout(

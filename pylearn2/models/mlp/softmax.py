@@ -112,14 +112,6 @@ class Softmax(Layer):
             return F.cross_entropy(z, Y.long().reshape(-1))
         return F.cross_entropy(z, Y)
 
-    def get_lr_scalers(self) -> dict[torch.nn.Parameter, float]:
-        scalers = {}
-        if self.W is not None and self.W_lr_scale is not None:
-            scalers[self.W] = float(self.W_lr_scale)
-        if self.b is not None and self.b_lr_scale is not None:
-            scalers[self.b] = float(self.b_lr_scale)
-        return scalers
-
     def has_constraints(self) -> bool:
         return self.W is not None and (self.max_row_norm, self.max_col_norm) != (None, None)
 
@@ -131,12 +123,6 @@ class Softmax(Layer):
             clip_norms(self.W, 1, self.max_row_norm)
         if self.max_col_norm is not None:
             clip_norms(self.W, 0, self.max_col_norm)
-
-    def get_weight_decay(self, coeff: float) -> torch.Tensor:
-        return float(coeff) * self.W.pow(2).sum()
-
-    def get_l1_weight_decay(self, coeff: float) -> torch.Tensor:
-        return float(coeff) * self.W.abs().sum()
 
     def get_weights(self) -> np.ndarray:
         return self.W.detach().cpu().numpy()
