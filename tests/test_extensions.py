@@ -1,0 +1,160 @@
+"""Termination criteria, LR adjustment, augmentation and the continued-training pattern."""
+
+import numpy as np
+import pytest
+
+from pylearn2.config import yaml_parse
+from pylearn2.datasets.dense_design_matrix import DenseDesignMatrix
+from pylearn2.monitor import Monitor, get_channel, push_monitor, read_channel
+from pylearn2.termination_criteria import (
+    And,
+    ChannelInf,
+    ChannelTarget,
+    EpochCounter,
+    MatchChannel,
+    MonitorBased,
+    Or,
+)
+from pylearn2.train_extensions.window_flip import WindowAndFlip
+from pylearn2.training_algorithms.sgd import MonitorBasedLRAdjuster
+from pylearn2.utils import serial
+from pylearn2.utils.exc import ConfigError
+
+
+class FakeModel:
+    def __init__(self, values, name="v"):
+        self.monitor = Monitor(self)
+        self.name = name
+        self.values = values
+
+    def step(self, value):
+        channel = self.monitor._channel(self.name)
+        channel.val_record.append(value)
+        self.monitor.report_epoch()
+
+
+def run(criterion, values):
+    model = FakeModel(values)
+    decisions = []
+    for value in values:
+        model.step(value)
+        decisions.append(criterion.continue_learning(model))
+    return decisions
+
+
+def test_monitor_based_countdown_and_reason():
+    crit = MonitorBased(prop_decrease=0.1, N=2, channel_name="v")
+    # 10 -> 8 improves by >= 10%; 7.5 and 7.4 do not; stop after two epochs without.
+    assert run(crit, [10.0, 8.0, 7.5, 7.4]) == [True, True, True, False]
+    assert "did not improve" in crit.reason
+    with pytest.raises(ConfigError, match="Did you mean 'v'"):
+        MonitorBased(channel_name="vv").continue_learning(_with_value(1.0))
+
+
+def _with_value(value):
+    model = FakeModel([value])
+    model.step(value)
+    return model
+
+
+def test_channel_target_inf_and_combinations():
+    assert run(ChannelTarget("v", 0.5), [1.0, 0.6, 0.5]) == [True, True, False]
+    assert run(ChannelInf("v"), [1.0, float("inf")]) == [True, False]
+    both = And([EpochCounter(3, new_epochs=False), ChannelTarget("v", 0.1)])
+    assert run(both, [1.0, 0.5, 0.4]) == [True, True, False]
+    either = Or([EpochCounter(1, new_epochs=False), ChannelTarget("v", 0.1)])
+    assert run(either, [1.0, 0.05]) == [True, False]
+    assert "max_epochs=1" in either.reason and "target" in either.reason
+
+
+def test_epoch_counter_new_epochs_and_state():
+    model = _with_value(1.0)
+    model.step(1.0)  # two epochs already seen, as after push_monitor(transfer_experience)
+    fresh = EpochCounter(2, new_epochs=True)
+    absolute = EpochCounter(2, new_epochs=False)
+    assert fresh.continue_learning(model) and not absolute.continue_learning(model)
+    restored = EpochCounter(2)
+    restored.load_state_dict(fresh.state_dict())
+    assert restored._start == 2
+
+
+def test_monitor_based_lr_adjuster():
+    class Algo:
+        learning_rate = 1.0
+
+    adjuster = MonitorBasedLRAdjuster(shrink_amt=0.5, grow_amt=2.0, channel_name="v")
+    model, algo = FakeModel([]), Algo()
+    rates = []
+    for value in [1.0, 1.2, 1.1, 0.5]:
+        model.step(value)
+        adjuster.on_monitor(model=model, algorithm=algo)
+        rates.append(algo.learning_rate)
+    # up -> shrink; down by less than 1% ... 1.2 -> 1.1 is a 8% drop: unchanged; 1.1 -> 0.5 too
+    assert rates == [1.0, 0.5, 0.5, 0.5]
+    model.step(0.499)
+    adjuster.on_monitor(model=model, algorithm=algo)
+    assert algo.learning_rate == 1.0  # fell by under 1%: grow
+
+
+def test_window_and_flip():
+    rng = np.random.default_rng(0)
+    images = rng.uniform(size=(6, 5, 5, 1)).astype(np.float32)
+    train, test = DenseDesignMatrix(topo_view=images), DenseDesignMatrix(topo_view=images.copy())
+    ext = WindowAndFlip((3, 3), randomize=[train], center=[test], rng=[1])
+    ext.setup()
+    np.testing.assert_array_equal(test.get_topological_view(), images[:, 1:4, 1:4])
+    first = train.get_topological_view().copy()
+    for k in range(6):
+        window = first[k]
+        hits = [(r, c) for r in range(3) for c in range(3)
+                if np.array_equal(images[k, r:r + 3, c:c + 3], window)
+                or np.array_equal(images[k, r:r + 3, c:c + 3][:, ::-1], window)]
+        assert hits
+    ext.on_monitor()
+    assert not np.array_equal(train.get_topological_view(), first)
+    with pytest.raises(ConfigError, match="larger"):
+        WindowAndFlip((9, 9), randomize=[DenseDesignMatrix(topo_view=images)]).setup()
+
+
+def test_continued_training_pattern(tmp_path):
+    first = yaml_parse.load(f"""
+    !obj:pylearn2.train.Train {{
+        dataset: &train !obj:pylearn2.datasets.digits.Digits {{ which_set: 'train', stop: 200 }},
+        model: !obj:pylearn2.models.mlp.MLP {{ nvis: 64, layers: [
+            !obj:pylearn2.models.mlp.Softmax {{ layer_name: 'y', n_classes: 10, irange: 0. }} ] }},
+        algorithm: !obj:pylearn2.training_algorithms.sgd.SGD {{
+            learning_rate: .1, batch_size: 20,
+            monitoring_dataset: {{ 'train': *train,
+                'valid': !obj:pylearn2.datasets.digits.Digits {{ which_set: 'valid' }} }},
+            termination_criterion: !obj:pylearn2.termination_criteria.EpochCounter {{ max_epochs: 3 }} }},
+        save_path: '{tmp_path}/stage0.pkl', save_freq: 1 }}""")
+    first.main_loop()
+    target = read_channel(first.model, "train_objective")
+    second = yaml_parse.load(f"""
+    !obj:pylearn2.train.Train {{
+        dataset: &train !obj:pylearn2.datasets.digits.Digits {{ which_set: 'train' }},
+        model: !obj:pylearn2.monitor.push_monitor {{
+            model: !pkl: '{tmp_path}/stage0.pkl', name: 'monitor_stage_0',
+            transfer_experience: True }},
+        algorithm: !obj:pylearn2.training_algorithms.sgd.SGD {{
+            learning_rate: .05, batch_size: 20,
+            monitoring_dataset: {{ 'train': *train,
+                'valid': !obj:pylearn2.datasets.digits.Digits {{ which_set: 'valid' }} }},
+            termination_criterion: !obj:pylearn2.termination_criteria.Or {{ criteria: [
+                !obj:pylearn2.termination_criteria.MatchChannel {{
+                    channel_name: 'valid_objective', prev_channel_name: 'train_objective',
+                    prev_monitor_name: 'monitor_stage_0' }},
+                !obj:pylearn2.termination_criteria.EpochCounter {{ max_epochs: 1 }} ] }} }},
+        save_path: '{tmp_path}/stage1.pkl', save_freq: 1 }}""")
+    assert second.model.monitor_stage_0.last("train_objective") == pytest.approx(target)
+    assert second.model.monitor.get_epochs_seen() == 3
+    second.main_loop()
+    assert second.model.monitor.get_epochs_seen() == 4
+    data = yaml_parse.load("!obj:pylearn2.datasets.digits.Digits { which_set: 'valid' }")
+    from pylearn2.costs.mlp import Default
+
+    value = get_channel(serial.load(f"{tmp_path}/stage1.pkl"), data, "objective", Default(), 50)
+    assert value == pytest.approx(second.model.monitor.last("valid_objective"), rel=1e-5)
+    with pytest.raises(ConfigError, match="no monitor"):
+        MatchChannel("a", "b", "nope").continue_learning(second.model)
+    assert push_monitor  # the YAML above used it through !obj:
