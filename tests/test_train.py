@@ -232,3 +232,31 @@ def test_resume_is_bit_identical(tmp_path):
         assert torch.equal(p, q)
     assert second.model.monitor.channels["objective"].val_record == \
         straight.model.monitor.channels["objective"].val_record
+
+
+def test_sgd_batches_per_iter_monitoring_batches_and_batch_size_rules():
+    data = classification_data(n=60)
+    model = classifier()
+    algorithm = SGD(learning_rate=0.05, batch_size=10, batches_per_iter=2, monitoring_batches=1,
+                    monitoring_batch_size=7, monitoring_dataset={"valid": data},
+                    termination_criterion=EpochCounter(2))
+    Train(dataset=data, model=model, algorithm=algorithm).main_loop()
+    channel = model.monitor.channels["valid_y_misclass"]
+    assert channel.batch_record == [0, 2, 4] and channel.example_record == [0, 20, 40]
+    expected = float((model.fprop(torch.as_tensor(data.X[:7])).argmax(1).numpy()
+                      != data.y[:7, 0]).mean())
+    assert channel.val_record[-1] == pytest.approx(expected)  # one batch of 7
+    forced = MLP(nvis=5, batch_size=12, layers=[Softmax(n_classes=4, layer_name="y", irange=0.1)])
+    with pytest.raises(ConfigError, match="set_batch_size"):
+        Train(dataset=data, model=forced, algorithm=SGD(learning_rate=0.1, batch_size=10)).main_loop()
+    with pytest.raises(ConfigError, match="even_"):
+        Train(dataset=classification_data(n=61), model=forced,
+              algorithm=SGD(learning_rate=0.1)).main_loop()
+    Train(dataset=classification_data(n=61), model=forced, algorithm=SGD(
+        learning_rate=0.1, train_iteration_mode="even_shuffled_sequential",
+        termination_criterion=EpochCounter(1))).main_loop()
+    assert forced.monitor.get_examples_seen() == 60
+    with pytest.raises(ConfigError, match="SumOfCosts"):
+        SGD(learning_rate=0.1, cost=[1, 2])
+    with pytest.raises(ConfigError, match="batch size"):
+        Train(dataset=data, model=classifier(), algorithm=SGD(learning_rate=0.1)).main_loop()
