@@ -19,7 +19,7 @@ import torch
 from pylearn2.monitor import Monitor
 from pylearn2.train_extensions import call_hook
 from pylearn2.training_algorithms.training_algorithm import SelfTraining
-from pylearn2.utils import serial
+from pylearn2.utils import distributed, serial
 from pylearn2.utils.csv_log import CSVLog
 from pylearn2.utils.exc import ConfigError
 from pylearn2.utils.init_args import InitArgsMixin
@@ -153,7 +153,7 @@ class Train(InitArgsMixin):
 
     def run_callbacks_and_monitoring(self) -> None:
         self.monitor()
-        if self._csv is not None:
+        if self._csv is not None and distributed.is_main():
             self._csv.write(self.monitor)
         self._call_extensions("on_monitor")
 
@@ -166,7 +166,7 @@ class Train(InitArgsMixin):
     def save(self) -> None:
         """Run the extensions' on_save hooks, then write the model (and checkpoint)."""
         self._call_extensions("on_save")
-        if self.save_path is None:
+        if self.save_path is None or not distributed.is_main():
             return
         if self.first_save and not self.allow_overwrite and os.path.exists(self.save_path):
             raise ConfigError(

@@ -44,6 +44,8 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    if int(os.environ.get("RANK", "0")) > 0:  # under torchrun only rank 0 talks
+        args.quiet = True
     setup_logging(args.verbose_logging or args.debug, args.quiet, args.timestamp, args.level_name)
     if args.quiet:
         os.environ["PYLEARN2_PROGRESS"] = "off"

@@ -32,6 +32,7 @@ from pylearn2.training_algorithms.training_algorithm import (
     TrainingAlgorithm,
     resolve_device,
 )
+from pylearn2.utils import distributed
 from pylearn2.utils.exc import ConfigError, DivergenceError
 from pylearn2.utils.iteration import has_uniform_batch_size
 
@@ -104,6 +105,7 @@ class SGD(TrainingAlgorithm):
         self._reconcile_batch_size(model, dataset)
         self._dataset_size = dataset.get_num_examples()
         self.device_ = resolve_device(self.device)
+        distributed.init_from_env(self.device_)
         model.to(self.device_)
         self.dtype_ = model_dtype(model)
         named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
@@ -155,7 +157,7 @@ class SGD(TrainingAlgorithm):
     def train(self, dataset: Any) -> None:
         self._dataset_size = dataset.get_num_examples()
         iterator = dataset.iterator(
-            mode=self.train_iteration_mode, batch_size=self.batch_size,
+            mode=self.train_iteration_mode, batch_size=self.batch_size * distributed.world_size(),
             num_batches=self.batches_per_iter, rng=self.rng, data_specs=self.data_specs,
             return_tuple=True,
         )
@@ -173,18 +175,28 @@ class SGD(TrainingAlgorithm):
         return -(-n // self.batch_size)
 
     def train_step(self, batch: tuple) -> None:
-        """One update from one batch (a tuple in the cost's data specs)."""
+        """One update from one batch (a tuple in the cost's data specs); under torchrun each
+        process takes its slice of the batch and gradients are averaged across processes."""
+        parallel = distributed.world_size() > 1
+        count = batch[0].shape[0]
+        if parallel:
+            batch = tuple(b[distributed.local_slice(count)] for b in batch)
         batch = to_device(batch, self.device_, self.dtype_)
         data = batch if self._composite else batch[0]
-        grads, updates = self.cost.get_gradients(self.model, data)
+        if batch[0].shape[0]:
+            grads, updates = self.cost.get_gradients(self.model, data)
+            grad_list = [grads[p] for p in self.params]
+        else:  # this process's slice of a short last batch is empty
+            grad_list, updates = [torch.zeros_like(p) for p in self.params], {}
         with torch.no_grad():
-            self.rule.apply(self.params, [grads[p] for p in self.params],
-                            self.learning_rate, self.lr_scalers)
+            if parallel:
+                distributed.average_gradients_(grad_list, batch[0].shape[0])
+            self.rule.apply(self.params, grad_list, self.learning_rate, self.lr_scalers)
             for target, value in updates.items():
                 target.copy_(value)
             if self._constrained:
                 self.model.enforce_constraints()
-        self.monitor.report_batch(batch[0].shape[0])
+        self.monitor.report_batch(count)
         for callback in self.update_callbacks:
             callback(self)
         for hook in self.batch_hooks:

@@ -1,0 +1,60 @@
+"""Data-parallel training across processes (``torchrun``) with torch.distributed.
+
+When a run is launched with ``WORLD_SIZE > 1`` (e.g. ``torchrun --nproc_per_node 2
+-m pylearn2.scripts.train job.yaml``), algorithms join the process group (gloo on CPU,
+nccl on GPU). Every process draws the same global batch order from the same seed and
+trains on its own slice of each batch (``batch_size`` is per process), gradients are
+averaged across processes weighted by slice size, so the run computes what one process
+with a batch ``world_size`` times larger would. Only rank 0 writes files.
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch
+import torch.distributed as dist
+
+
+def init_from_env(device: torch.device | None = None) -> None:
+    """Join the process group described by torchrun's environment, once."""
+    if dist.is_initialized() or int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return
+    backend = "nccl" if device is not None and device.type == "cuda" else "gloo"
+    dist.init_process_group(backend=backend)
+    if device is not None and device.type == "cuda":
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+
+
+def world_size() -> int:
+    return dist.get_world_size() if dist.is_initialized() else 1
+
+
+def rank() -> int:
+    return dist.get_rank() if dist.is_initialized() else 0
+
+
+def is_main() -> bool:
+    return rank() == 0
+
+
+def local_slice(n: int) -> slice:
+    """This process's contiguous share of a global batch of ``n`` examples."""
+    size = -(-n // world_size())
+    start = min(rank() * size, n)
+    return slice(start, min(start + size, n))
+
+
+def average_gradients_(grads: list[torch.Tensor], local_count: int) -> int:
+    """Replace each gradient by the example-weighted mean over processes; return the
+    global number of examples."""
+    count = torch.tensor([float(local_count)], device=grads[0].device if grads else "cpu")
+    flat = torch.cat([g.reshape(-1) * local_count for g in grads] + [count])
+    dist.all_reduce(flat)
+    total = float(flat[-1])
+    offset = 0
+    for g in grads:
+        n = g.numel()
+        g.copy_(flat[offset:offset + n].reshape(g.shape) / max(total, 1.0))
+        offset += n
+    return int(total)
