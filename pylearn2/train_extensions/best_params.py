@@ -12,7 +12,7 @@ from typing import Any
 import torch
 
 from pylearn2.train_extensions import TrainExtension
-from pylearn2.utils import serial
+from pylearn2.utils import distributed, serial
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class MonitorBasedSaveBest(TrainExtension):
             }
         if self.store_best_model:
             self.best_model = copy.deepcopy(model)
-        if self.save_path is not None:
+        if self.save_path is not None and distributed.is_main():
             serial.save(self.save_path, model, on_overwrite="backup")
             log.info("New best %s = %.6g at epoch %d: saved %s", self.channel_name, value,
                      self.best_epoch, self.save_path)

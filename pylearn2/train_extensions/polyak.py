@@ -7,7 +7,7 @@ from typing import Any
 import torch
 
 from pylearn2.train_extensions import TrainExtension
-from pylearn2.utils import serial
+from pylearn2.utils import distributed, serial
 
 
 class PolyakAveraging(TrainExtension):
@@ -48,7 +48,8 @@ class PolyakAveraging(TrainExtension):
     def on_monitor(self, model: Any = None, **kwargs: Any) -> None:
         epoch = model.monitor.get_epochs_seen()
         self._active = epoch >= self.start
-        if self.save_path and self.average and epoch % self.save_freq == 0:
+        if self.save_path and self.average and epoch % self.save_freq == 0 and \
+                distributed.is_main():
             with self.swapped(model):
                 serial.save(self.save_path, model, on_overwrite="backup")
 
