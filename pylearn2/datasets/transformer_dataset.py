@@ -4,21 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 
-from pylearn2.blocks import apply_transformer
+from pylearn2.blocks import apply_transformer, optional_space
 from pylearn2.datasets.dataset import Dataset
-from pylearn2.space import CompositeSpace, VectorSpace
+from pylearn2.space import CompositeSpace, Space, VectorSpace
 from pylearn2.utils.data_specs_util import flatten_specs
+from pylearn2.utils.exc import ConfigError
 
 
 class TransformerDataset(Dataset):
     """``raw``'s examples with their features passed through ``transformer``.
 
     ``transformer`` is a Block or a trained model (an autoencoder's ``encode``, an RBM's
-    hidden means, an MLP's ``fprop``). Nothing is precomputed: each batch is drawn from
-    ``raw`` and transformed under ``torch.no_grad``, so the data can be larger than memory
-    allows after transformation and stochastic raw datasets stay stochastic.
+    hidden means, an MLP's ``fprop``; see :func:`pylearn2.blocks.apply_transformer`).
+    Nothing is precomputed: each batch is drawn from ``raw`` and transformed under
+    ``torch.no_grad``, so stochastic raw datasets stay stochastic. Raw features are requested
+    in the transformer's input space when it has one. Batches go to the transformer's device
+    and floating dtype unless ``cpu_only``; results come back as CPU tensors in the raw
+    batch's dtype. With ``space_preserving`` the features keep the raw dataset's space
+    (e.g. a Binarizer); otherwise they are in the transformer's output space.
     """
 
     def __init__(self, raw: Any, transformer: Any, cpu_only: bool = False,
@@ -28,57 +34,119 @@ class TransformerDataset(Dataset):
         self.cpu_only = cpu_only
         self.space_preserving = space_preserving
 
-    def _raw_feature_space(self) -> Any:
-        space = self.raw.get_data_specs()[0]
-        return space.components[0] if isinstance(space, CompositeSpace) else space
+    # -- spaces -----------------------------------------------------------------------------
+    def _raw_specs(self) -> tuple[Space, Any]:
+        return self.raw.get_data_specs()
 
-    def _output_dim(self) -> int:
+    def raw_feature_space(self) -> Space:
+        """The space raw features are drawn in (the transformer's input space if it has one)."""
+        wanted = None if self.space_preserving else optional_space(self.transformer, "get_input_space")
+        if wanted is not None:
+            return wanted
+        space, source = self._raw_specs()
+        if isinstance(space, CompositeSpace):
+            return space.components[tuple(source).index("features")]
+        return space
+
+    def feature_space(self) -> Space:
+        """The space of the transformed features."""
+        if self.space_preserving:
+            return self.raw_feature_space()
+        space = optional_space(self.transformer, "get_output_space")
+        if space is not None:
+            return space
+        if getattr(self, "_probed_space", None) is None:  # one example tells the width
+            probe = next(iter(self.raw.iterator(
+                mode="sequential", batch_size=1, data_specs=(self.raw_feature_space(), "features"))))
+            self._probed_space = VectorSpace(int(self.transform(probe).reshape(1, -1).shape[1]))
+        return self._probed_space
+
+    def get_data_specs(self) -> tuple[Space, Any]:
+        space, source = self._raw_specs()
+        if isinstance(space, CompositeSpace):
+            components = [self.feature_space() if src == "features" else comp
+                          for comp, src in zip(space.components, source)]
+            return (CompositeSpace(components), source)
+        return (self.feature_space() if source == "features" else space, source)
+
+    # -- the transformation ----------------------------------------------------------------
+    def _placement(self) -> tuple[torch.device | None, torch.dtype | None]:
+        if self.cpu_only or not isinstance(self.transformer, torch.nn.Module):
+            return None, None
+        for tensor in list(self.transformer.parameters()) + list(self.transformer.buffers()):
+            if tensor.is_floating_point():
+                return tensor.device, tensor.dtype
+        return None, None
+
+    def transform(self, X: torch.Tensor) -> torch.Tensor:
+        """Apply the transformer to one batch of raw features (no gradients, CPU result)."""
+        device, dtype = self._placement()
+        original = X.dtype
+        if device is not None:
+            X = X.to(device=device, dtype=dtype if X.is_floating_point() else X.dtype)
         with torch.no_grad():
-            sample = next(self.raw.iterator(batch_size=1, data_specs=(self._raw_feature_space(),
-                                                                      "features")))
-            return int(apply_transformer(self.transformer, self._to_model(sample)).shape[1])
+            out = apply_transformer(self.transformer, X)
+        out = out.detach().cpu()
+        if out.is_floating_point() and original.is_floating_point:
+            out = out.to(original)
+        return out
 
-    def _to_model(self, X: torch.Tensor) -> torch.Tensor:
-        device = getattr(self.transformer, "device", None)
-        if callable(device) and not self.cpu_only:
-            X = X.to(device())
-        return X
-
-    def get_data_specs(self) -> Any:
-        raw_space, raw_source = self.raw.get_data_specs()
-        features = self._raw_feature_space() if self.space_preserving else \
-            VectorSpace(self._output_dim())
-        if isinstance(raw_space, CompositeSpace):
-            return (CompositeSpace([features] + raw_space.components[1:]), raw_source)
-        return (features, raw_source)
-
+    # -- dataset interface -----------------------------------------------------------------
     def get_num_examples(self) -> int | None:
         return self.raw.get_num_examples()
 
     def has_targets(self) -> bool:
         return self.raw.has_targets()
 
-    def get_design_matrix(self) -> Any:
-        with torch.no_grad():
-            X = torch.from_numpy(self.raw.get_design_matrix())
-            return apply_transformer(self.transformer, self._to_model(X)).cpu().numpy()
+    def get_targets(self) -> Any:
+        return self.raw.get_targets()
+
+    def get_design_matrix(self, batch_size: int = 1000) -> np.ndarray:
+        """All transformed examples as a design matrix (computed in batches)."""
+        space = self.raw_feature_space()
+        out = [self.transform(batch).reshape(batch.shape[0], -1) for batch in self.raw.iterator(
+            mode="sequential", batch_size=batch_size, data_specs=(space, "features"))]
+        return torch.cat(out).numpy()
+
+    def adjust_for_viewer(self, X: Any) -> Any:
+        if self.space_preserving:
+            return self.raw.adjust_for_viewer(X)
+        return super().adjust_for_viewer(X)
+
+    def state_dict(self) -> dict[str, Any]:
+        state = getattr(self.transformer, "state_dict", None)
+        return {} if isinstance(self.transformer, torch.nn.Module) or not callable(state) \
+            else {"transformer": state()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if "transformer" in state:
+            self.transformer.load_state_dict(state["transformer"])
 
     def iterator(self, mode: str | None = None, batch_size: int | None = None,
                  num_batches: int | None = None, rng: Any = None, data_specs: Any = None,
-                 return_tuple: bool = False) -> Any:
+                 return_tuple: bool = False) -> _TransformingIterator:
         specs = data_specs if data_specs is not None else self.get_data_specs()
         pairs = flatten_specs(specs)
-        raw_pairs = [(self._raw_feature_space(), src) if src == "features" else (space, src)
+        if not pairs:
+            raise ConfigError(f"Nothing to iterate for data specs {specs}.")
+        raw_space = self.raw_feature_space()
+        raw_pairs = [(raw_space, src) if src == "features" else (space, src)
                      for space, src in pairs]
         raw_specs = (CompositeSpace([p[0] for p in raw_pairs]), tuple(p[1] for p in raw_pairs))
         inner = self.raw.iterator(mode=mode, batch_size=batch_size, num_batches=num_batches,
                                   rng=rng, data_specs=raw_specs, return_tuple=True)
-        return _TransformingIterator(self, inner, pairs, return_tuple or len(pairs) != 1)
+        out_space = self.feature_space() if any(s == "features" for _, s in pairs) else None
+        return _TransformingIterator(self, inner, pairs, out_space,
+                                     return_tuple or len(pairs) != 1)
 
 
 class _TransformingIterator:
-    def __init__(self, owner: TransformerDataset, inner: Any, pairs: list, return_tuple: bool):
-        self.owner, self.inner, self.pairs, self.return_tuple = owner, inner, pairs, return_tuple
+    """Wraps the raw iterator; transforms the 'features' entries of every batch."""
+
+    def __init__(self, owner: TransformerDataset, inner: Any, pairs: list,
+                 out_space: Space | None, return_tuple: bool) -> None:
+        self.owner, self.inner, self.pairs = owner, inner, pairs
+        self.out_space, self.return_tuple = out_space, return_tuple
 
     def __iter__(self) -> _TransformingIterator:
         return self
@@ -86,13 +154,37 @@ class _TransformingIterator:
     def __next__(self) -> Any:
         batch = next(self.inner)
         out = []
-        with torch.no_grad():
-            for (_, source), data in zip(self.pairs, batch):
-                if source == "features":
-                    data = apply_transformer(self.owner.transformer, self.owner._to_model(data))
-                    data = data.detach().cpu()
-                out.append(data)
+        for (space, source), data in zip(self.pairs, batch):
+            if source == "features":
+                data = self.owner.transform(data)
+                if space != self.out_space:
+                    data = self.out_space.format_as(data, space)
+            out.append(data)
         return tuple(out) if self.return_tuple else out[0]
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
+    @property
+    def batch_size(self) -> int:
+        return self.inner.batch_size
+
+    @property
+    def num_batches(self) -> int | None:
+        return self.inner.num_batches
+
+    @property
+    def num_examples(self) -> int | None:
+        return self.inner.num_examples
+
+    @property
+    def uneven(self) -> bool:
+        return self.inner.uneven
+
+    @property
+    def stochastic(self) -> bool:
+        return self.inner.stochastic
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"raw": self.inner.state_dict(), "transformer": self.owner.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.owner.load_state_dict(state.get("transformer", {}))
+        self.inner.load_state_dict(state["raw"])
