@@ -13,16 +13,18 @@ from pylearn2.utils.exc import ConfigError, DataNotFoundError
 class CSVDataset(DenseDesignMatrix):
     """Rows of numbers; with ``expect_labels`` the first ``num_outputs`` columns are targets.
 
-    ``task='classification'`` treats the (single) target column as integer class labels;
-    ``'regression'`` keeps targets as floats. Slicing: ``start``/``stop`` (row numbers) or
-    ``start_fraction``/``end_fraction`` (fractions of the rows).
+    ``task='classification'`` treats the (single) target column as integer class labels
+    (``y_labels`` classes; by default the largest label + 1, so give it explicitly when a
+    split may miss the last classes); ``'regression'`` keeps targets as floats. Slicing:
+    ``start``/``stop`` (row numbers) or ``start_fraction``/``end_fraction`` (fractions of
+    the rows).
     """
 
     def __init__(self, path: str = "train.csv", task: str = "classification",
                  expect_labels: bool = True, expect_headers: bool = True, delimiter: str = ",",
                  start: int | None = None, stop: int | None = None,
                  start_fraction: float | None = None, end_fraction: float | None = None,
-                 num_outputs: int = 1) -> None:
+                 num_outputs: int = 1, y_labels: int | None = None) -> None:
         if task not in ("classification", "regression"):
             raise ConfigError(f"CSVDataset task must be 'classification' or 'regression', got {task!r}.")
         if not os.path.exists(path):
@@ -38,15 +40,23 @@ class CSVDataset(DenseDesignMatrix):
             start = int(round((start_fraction or 0.0) * n))
             stop = int(round((end_fraction if end_fraction is not None else 1.0) * n))
         data = data[start:stop]
+        if not len(data):
+            raise ConfigError(f"{path}: no rows left after start/stop slicing.")
+        if expect_labels and data.shape[1] <= num_outputs:
+            raise ConfigError(f"{path}: {data.shape[1]} columns, but {num_outputs} are targets; "
+                              "no features are left.")
         self.path, self.task, self.num_outputs = path, task, num_outputs
-        y, y_labels = None, None
+        y, labels = None, None
         if expect_labels:
             y, X = data[:, :num_outputs], data[:, num_outputs:]
             if task == "classification":
                 if num_outputs != 1:
                     raise ConfigError("Classification CSV files have exactly one label column.")
+                if not np.all(np.mod(y, 1) == 0):
+                    raise ConfigError(f"{path}: classification labels must be integers; use "
+                                      "task: 'regression' for real-valued targets.")
                 y = y.astype(np.int64)
-                y_labels = int(y.max()) + 1
+                labels = int(y.max()) + 1 if y_labels is None else int(y_labels)
         else:
             X = data
-        super().__init__(X=X.astype(np.float32), y=y, y_labels=y_labels)
+        super().__init__(X=X.astype(np.float32), y=y, y_labels=labels)
