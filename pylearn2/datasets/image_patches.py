@@ -65,12 +65,17 @@ def draw_patches(images: list[np.ndarray], patch_shape: Sequence[int], count: in
             raise ShapeError(f"An image of shape {img.shape[:2]} is smaller than the patch "
                              f"shape {tuple(patch_shape)}.")
     which = rng.integers(0, len(images), size=count)
+    limits = np.array([[img.shape[0] - pr + 1, img.shape[1] - pc + 1] for img in images])
+    corners = np.minimum((rng.random((count, 2)) * limits[which]).astype(np.int64),
+                         limits[which] - 1)
     out = np.empty((count, pr, pc, images[0].shape[2]), dtype=np.float32)
-    for i, k in enumerate(which):
-        img = images[k]
-        r = rng.integers(0, img.shape[0] - pr + 1)
-        c = rng.integers(0, img.shape[1] - pc + 1)
-        out[i] = img[r:r + pr, c:c + pc]
+    rows, cols = np.arange(pr)[None, :, None], np.arange(pc)[None, None, :]
+    for k, img in enumerate(images):
+        chosen = np.flatnonzero(which == k)
+        if chosen.size:
+            r0 = corners[chosen, 0][:, None, None]
+            c0 = corners[chosen, 1][:, None, None]
+            out[chosen] = img[r0 + rows, c0 + cols]
     return out
 
 
