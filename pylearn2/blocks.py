@@ -26,6 +26,9 @@ class Block(InitArgsMixin):
     input_space: Space | None = None
     output_space: Space | None = None
 
+    def __init__(self) -> None:
+        """Argument-less Blocks record empty constructor arguments (for saving)."""
+
     def perform(self, X: torch.Tensor) -> torch.Tensor:
         """Transform one batch."""
         raise NotImplementedError

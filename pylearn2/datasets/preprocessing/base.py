@@ -33,6 +33,9 @@ class Preprocessor(InitArgsMixin):
 
     _fitted: tuple[str, ...] = ()
 
+    def __init__(self) -> None:
+        """Argument-less preprocessors record empty constructor arguments (for saving)."""
+
     def apply(self, dataset: Any, can_fit: bool = False) -> None:
         """Transform ``dataset`` in place, fitting statistics first when ``can_fit``."""
         raise NotImplementedError
