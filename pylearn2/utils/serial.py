@@ -1,29 +1,33 @@
 """Model files and checkpoints: zip archives of JSON and safetensors, never pickles.
 
-A model file (whatever its extension, ``.pkl`` included) holds:
+A model file (whatever its extension, ``.pkl`` included, so experiment files that name
+``model.pkl`` keep working) is a zip archive holding:
 
-- ``manifest.json``: format name and version, library version, the model's class path
-  and its constructor-argument tree (``{"__class__": path, "args": {...}}`` nodes);
+- ``manifest.json``: format name (``pylearn2-model``) and version, library version, the
+  model's class path, its constructor-argument tree (see pylearn2.utils.serial_tree) and
+  the dtype of its floating-point tensors;
 - ``weights.safetensors``: the model's ``state_dict()``;
-- ``monitor.json``: the monitor's channels and counters;
-- ``dataset.yaml``: the YAML source of the training dataset, for analysis tools;
-- ``tag.json``: the model's free-form ``tag`` dictionary.
+- ``monitor.json``: ``model.monitor.state_dict()`` (channels and counters), when present;
+- ``dataset.yaml``: ``model.dataset_yaml_src``, the training dataset's YAML source;
+- ``tag.json``: ``model.tag``, a free-form JSON-able dictionary.
 
-A checkpoint adds ``state.json`` + ``state.safetensors`` (algorithm, learning rule,
-iterator, extension and RNG state). Loading resolves every class through the allowlist
-(pylearn2.utils.allowlist) and rebuilds the model by calling its constructor; nothing is
-ever unpickled. Writes go to a temporary file in the same folder, are fsynced and then
-renamed into place; an existing file is kept as ``<path>.bak`` until the new one is whole.
+A checkpoint adds ``state.json`` + ``state.safetensors``: the training state (algorithm,
+learning rule, iterator, extension and RNG state) needed to resume exactly.
+
+Loading rebuilds the model by calling the constructors named in the manifest (each
+resolved through pylearn2.utils.allowlist) and then loads the weights. Only zipfile, json
+and safetensors read the file: nothing is ever unpickled, so a model file from an
+untrusted source cannot run code beyond the allowlisted constructors. Files are written
+atomically (pylearn2.utils.serial_atomic). Models come back on the CPU.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import os
-import tempfile
+import warnings
 import zipfile
-from collections.abc import Callable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -32,212 +36,133 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
 import pylearn2
-from pylearn2.utils.allowlist import resolve
-from pylearn2.utils.exc import ModelFileError, Pylearn2Error
+from pylearn2.utils.exc import ConfigError, DataNotFoundError, ModelFileError, Pylearn2Error
 from pylearn2.utils.init_args import class_path
+from pylearn2.utils.serial_atomic import atomic_write
+from pylearn2.utils.serial_tree import (
+    allowing,
+    decode_args,
+    encode_args,
+    from_jsonable,
+    to_jsonable,
+)
 
-log = logging.getLogger(__name__)
+__all__ = [
+    "FORMAT_NAME", "FORMAT_VERSION", "atomic_write", "decode_args", "encode_args",
+    "from_jsonable", "load", "load_checkpoint", "load_train_file", "read_manifest",
+    "read_member", "save", "save_checkpoint", "to_jsonable",
+]
 
 FORMAT_NAME = "pylearn2-model"
 FORMAT_VERSION = 1
-_UNSERIALIZABLE = "__default__"
+MODEL_MEMBERS = ("manifest.json", "weights.safetensors", "monitor.json", "dataset.yaml",
+                 "tag.json")
+STATE_MEMBERS = ("state.json", "state.safetensors")
+Allow = str | Iterable[str] | None
+
+_NOT_PICKLE = ("pylearn2 model files are zip archives of JSON and safetensors; pickled "
+               "models are never loaded, for safety, because unpickling can run arbitrary "
+               "code. Re-create the model from its YAML file and train or save it again.")
 
 
-# -- constructor-argument trees -----------------------------------------------------------
-def encode_args(value: Any, where: str = "args") -> Any:
-    """Turn constructor arguments into JSON-able data (objects become class + args nodes)."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, (np.integer, np.floating, np.bool_)):
-        return value.item()
-    if isinstance(value, tuple):
-        return {"__tuple__": [encode_args(v, f"{where}[{i}]") for i, v in enumerate(value)]}
-    if isinstance(value, list):
-        return [encode_args(v, f"{where}[{i}]") for i, v in enumerate(value)]
-    if isinstance(value, dict):
-        bad = [k for k in value if not isinstance(k, str)]
-        if bad:
-            raise ModelFileError(f"{where}: dictionary keys must be strings, got {bad[0]!r}.")
-        return {"__dict__": {k: encode_args(v, f"{where}.{k}") for k, v in value.items()}}
-    if isinstance(value, (np.ndarray, torch.Tensor)):
-        array = value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else value
-        return {"__ndarray__": array.tolist(), "dtype": str(array.dtype)}
-    if isinstance(value, (np.random.Generator, np.random.RandomState, torch.Generator)):
-        return {_UNSERIALIZABLE: type(value).__name__}
-    if hasattr(value, "_init_args"):
-        args = {k: encode_args(v, f"{where}.{k}") for k, v in value._init_args.items()}
-        return {"__class__": class_path(value), "args": args}
-    if isinstance(value, type) or callable(value):
-        name = getattr(value, "__qualname__", None)
-        module = getattr(value, "__module__", None)
-        if name and module and "<" not in name:
-            return {"__import__": f"{module}.{name}"}
-    raise ModelFileError(
-        f"{where}: cannot store a {type(value).__name__} in a model file. Constructor "
-        "arguments must be numbers, strings, lists, dicts, arrays or pylearn2 objects."
-    )
+# -- saving ------------------------------------------------------------------------------------
+def save(path: str | os.PathLike, model: Any, on_overwrite: str = "backup",
+         extra: Mapping[str, bytes | str] | None = None) -> None:
+    """Write ``model`` to ``path`` atomically (see the module docstring for the contents).
 
-
-def decode_args(value: Any, allow: Any = None) -> Any:
-    """Inverse of :func:`encode_args`: rebuild objects, resolving classes via the allowlist."""
-    if isinstance(value, list):
-        return [decode_args(v, allow) for v in value]
-    if not isinstance(value, dict):
-        return value
-    if "__tuple__" in value:
-        return tuple(decode_args(v, allow) for v in value["__tuple__"])
-    if "__dict__" in value:
-        return {k: decode_args(v, allow) for k, v in value["__dict__"].items()}
-    if "__ndarray__" in value:
-        return np.asarray(value["__ndarray__"], dtype=np.dtype(value["dtype"]))
-    if _UNSERIALIZABLE in value:
-        return None
-    if "__import__" in value:
-        return _resolve(value["__import__"], allow)
-    if "__class__" in value:
-        cls = _resolve(value["__class__"], allow)
-        kwargs = {k: decode_args(v, allow) for k, v in value.get("args", {}).items()}
-        kwargs = {k: v for k, v in kwargs.items() if not _is_default_marker(value["args"][k])}
-        try:
-            return cls(**kwargs)
-        except Pylearn2Error:
-            raise
-        except Exception as err:
-            raise ModelFileError(f"Rebuilding {value['__class__']} failed: {err}") from err
-    raise ModelFileError(f"Unknown node in the constructor-argument tree: {sorted(value)}.")
-
-
-def _is_default_marker(node: Any) -> bool:
-    return isinstance(node, dict) and _UNSERIALIZABLE in node
-
-
-def _resolve(dotted: str, allow: Any) -> Any:
-    from pylearn2.utils.allowlist import allow_module
-
-    for module in ([allow] if isinstance(allow, str) else list(allow or [])):
-        allow_module(module)
-    return resolve(dotted)
-
-
-# -- JSON + tensors for checkpoint state ----------------------------------------------------
-def to_jsonable(tree: Any) -> tuple[Any, dict[str, torch.Tensor]]:
-    """Split a nested state into JSON data and a flat dict of tensors it refers to."""
-    tensors: dict[str, torch.Tensor] = {}
-
-    def walk(node: Any) -> Any:
-        if isinstance(node, torch.Tensor):
-            key = f"t{len(tensors)}"
-            tensors[key] = node.detach().cpu().contiguous().clone()
-            return {"__tensor__": key}
-        if isinstance(node, np.ndarray):
-            key = f"t{len(tensors)}"
-            tensors[key] = torch.from_numpy(np.ascontiguousarray(node).copy())
-            return {"__tensor__": key, "numpy": True}
-        if isinstance(node, dict):
-            if all(isinstance(k, str) for k in node):
-                return {"__dict__": {k: walk(v) for k, v in node.items()}}
-            return {"__items__": [[walk(k), walk(v)] for k, v in node.items()]}
-        if isinstance(node, tuple):
-            return {"__tuple__": [walk(v) for v in node]}
-        if isinstance(node, list):
-            return [walk(v) for v in node]
-        if isinstance(node, (np.integer, np.floating, np.bool_)):
-            return node.item()
-        if node is None or isinstance(node, (bool, int, float, str)):
-            return node
-        raise ModelFileError(f"Cannot store a {type(node).__name__} in a checkpoint.")
-
-    return walk(tree), tensors
-
-
-def from_jsonable(tree: Any, tensors: dict[str, torch.Tensor]) -> Any:
-    if isinstance(tree, list):
-        return [from_jsonable(v, tensors) for v in tree]
-    if not isinstance(tree, dict):
-        return tree
-    if "__tensor__" in tree:
-        tensor = tensors[tree["__tensor__"]]
-        return tensor.numpy() if tree.get("numpy") else tensor
-    if "__dict__" in tree:
-        return {k: from_jsonable(v, tensors) for k, v in tree["__dict__"].items()}
-    if "__items__" in tree:
-        return {from_jsonable(k, tensors): from_jsonable(v, tensors) for k, v in tree["__items__"]}
-    if "__tuple__" in tree:
-        return tuple(from_jsonable(v, tensors) for v in tree["__tuple__"])
-    raise ModelFileError(f"Unknown node in checkpoint state: {sorted(tree)}.")
-
-
-# -- atomic writes ----------------------------------------------------------------------------
-def atomic_write(path: str, write: Callable[[Any], None], on_overwrite: str = "backup") -> None:
-    """Write ``path`` through ``write(file)`` into a temp file, fsync, then rename into place.
-
-    With ``on_overwrite='backup'`` an existing file is kept as ``<path>.bak`` until the new
-    one is in place; if anything fails, the previous file is left (or put back) at ``path``.
+    ``on_overwrite``: ``'backup'`` keeps an existing file as ``<path>.bak`` until the new one
+    is in place, ``'ignore'`` just replaces it. ``extra``: additional archive members
+    (name -> bytes or text), e.g. notes; :func:`read_member` reads them back.
+    A numpy array is written in ``.npy`` format and a dict of arrays in ``.npz`` format
+    instead, so :func:`load` (and the YAML ``!pkl:`` tag) can read plain arrays too.
     """
-    if on_overwrite not in ("backup", "ignore"):
-        raise ValueError(f"on_overwrite must be 'backup' or 'ignore', got {on_overwrite!r}")
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix="-" + os.path.basename(path), dir=folder)
-    backup = path + ".bak"
-    backed_up = False
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if on_overwrite == "backup" and os.path.exists(path):
-            os.replace(path, backup)
-            backed_up = True
-        os.replace(tmp, path)
-        _fsync_dir(folder)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        if backed_up and not os.path.exists(path):
-            os.replace(backup, path)
-        raise
-    if backed_up:
-        try:
-            os.remove(backup)
-        except OSError as err:
-            log.warning("Could not remove the backup %s: %s", backup, err)
-
-
-def _fsync_dir(folder: str) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
+    if isinstance(model, np.ndarray):
+        atomic_write(path, lambda h: np.save(h, model, allow_pickle=False), on_overwrite)
         return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    if isinstance(model, Mapping) and model and all(isinstance(v, np.ndarray)
+                                                     for v in model.values()):
+        arrays = {str(k): v for k, v in model.items()}
+        atomic_write(path, lambda h: np.savez(h, **arrays), on_overwrite)
+        return
+    members = model_members(model)
+    members.update(_extra_members(extra, reserved=MODEL_MEMBERS + STATE_MEMBERS))
+    atomic_write(path, _zip_writer(members), on_overwrite)
 
 
-# -- model files ------------------------------------------------------------------------------
-def _model_members(model: Any) -> dict[str, bytes]:
-    state = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
+def save_checkpoint(path: str | os.PathLike, model: Any, state: dict[str, Any],
+                    on_overwrite: str = "backup") -> None:
+    """Write a model file plus ``state`` (nested JSON-able data, tensors, arrays).
+
+    Tensors inside ``state`` go to ``state.safetensors`` and are referred to from
+    ``state.json``; see :func:`pylearn2.utils.serial_tree.to_jsonable`.
+    """
+    members = model_members(model)
+    tree, tensors = to_jsonable(state)
+    members["state.json"] = _json_bytes(tree, "the training state")
+    members["state.safetensors"] = st_save(tensors)
+    atomic_write(path, _zip_writer(members), on_overwrite)
+
+
+def model_members(model: Any) -> dict[str, bytes]:
+    """The archive members (name -> bytes) that describe ``model``."""
+    if not isinstance(model, torch.nn.Module) or not hasattr(model, "_init_args"):
+        raise ModelFileError(
+            f"Cannot save a {type(model).__qualname__}: model files hold torch modules that "
+            "record their constructor arguments (subclasses of pylearn2.models.model.Model, or "
+            "of torch.nn.Module and pylearn2.utils.init_args.InitArgsMixin)."
+        )
+    state = model.state_dict()
+    bad = [k for k, v in state.items() if not isinstance(v, torch.Tensor)]
+    if bad:
+        raise ModelFileError(f"{class_path(model)}.state_dict() holds non-tensor entries "
+                             f"{bad}; model weights must be tensors.")
+    # Cloned contiguous CPU copies: safetensors refuses views and shared storage.
+    weights = {k: v.detach().cpu().contiguous().clone() for k, v in state.items()}
+    floating = sorted({str(v.dtype).removeprefix("torch.")
+                       for v in weights.values() if v.is_floating_point()})
     manifest = {
-        "format": FORMAT_NAME, "format_version": FORMAT_VERSION,
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
         "library_version": pylearn2.__version__,
-        "class": class_path(model), "model": encode_args(model),
+        "torch_version": torch.__version__,
+        "class": class_path(model),
+        "dtype": floating[0] if len(floating) == 1 else ("mixed" if floating else None),
+        "model": encode_args(model),
     }
-    members = {"manifest.json": json.dumps(manifest, indent=1).encode(),
-               "weights.safetensors": st_save(state)}
+    members = {"manifest.json": _json_bytes(manifest, "the constructor-argument tree"),
+               "weights.safetensors": st_save(weights)}
     monitor = getattr(model, "monitor", None)
     if monitor is not None:
-        members["monitor.json"] = json.dumps(monitor.state_dict()).encode()
-    if getattr(model, "dataset_yaml_src", None):
-        members["dataset.yaml"] = model.dataset_yaml_src.encode()
-    if getattr(model, "tag", None):
-        members["tag.json"] = json.dumps(model.tag).encode()
+        members["monitor.json"] = _json_bytes(monitor.state_dict(), "model.monitor.state_dict()")
+    yaml_src = getattr(model, "dataset_yaml_src", None)
+    if yaml_src is not None:
+        members["dataset.yaml"] = str(yaml_src).encode()
+    tag = getattr(model, "tag", None)
+    if tag is not None:
+        members["tag.json"] = _json_bytes(dict(tag), "model.tag")
     return members
 
 
-def _write_zip(members: dict[str, bytes]) -> Callable[[Any], None]:
+def _json_bytes(data: Any, what: str) -> bytes:
+    try:
+        return json.dumps(data, indent=1).encode()
+    except (TypeError, ValueError) as err:
+        raise ModelFileError(f"Cannot write {what} as JSON ({err}); it must hold only "
+                             "numbers, strings, lists and dicts with string keys.") from err
+
+
+def _extra_members(extra: Mapping[str, bytes | str] | None,
+                   reserved: tuple[str, ...]) -> dict[str, bytes]:
+    members = {}
+    for name, data in (extra or {}).items():
+        if name in reserved or not isinstance(name, str) or not name:
+            raise ConfigError(f"extra member name {name!r} is empty or reserved "
+                              f"({', '.join(reserved)}); choose another name.")
+        members[name] = data.encode() if isinstance(data, str) else bytes(data)
+    return members
+
+
+def _zip_writer(members: dict[str, bytes]):
     def write(handle: Any) -> None:
         with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED) as archive:
             for name, data in members.items():
@@ -245,91 +170,175 @@ def _write_zip(members: dict[str, bytes]) -> Callable[[Any], None]:
     return write
 
 
-def save(path: str, model: Any, on_overwrite: str = "backup") -> None:
-    """Save ``model`` as a model file at ``path`` (atomic; see the module docstring)."""
-    if str(path).endswith(".npy"):
-        atomic_write(path, lambda h: np.save(h, np.asarray(model), allow_pickle=False),
-                     on_overwrite)
-        return
-    atomic_write(str(path), _write_zip(_model_members(model)), on_overwrite)
+# -- loading -----------------------------------------------------------------------------------
+def load(path: str | os.PathLike, allow: Allow = None) -> Any:
+    """Load a model file; ``.npy``/``.npz`` content comes back as an array / dict of arrays.
+
+    The kind is read from the file's content, not its extension. ``allow`` names extra
+    modules (package prefixes) whose classes the manifest may use, for this call only;
+    see pylearn2.utils.allowlist for the permanent ways.
+    """
+    path = os.fspath(path)
+    head = _head(path)
+    if head.startswith(b"\x93NUMPY"):
+        return _load_numpy(path)
+    with _open_zip(path) as archive:
+        names = set(archive.namelist())
+        if "manifest.json" not in names and names and all(n.endswith(".npy") for n in names):
+            return _load_numpy(path)
+        return _load_model(archive, path, allow)
 
 
-def save_checkpoint(path: str, model: Any, state: dict[str, Any]) -> None:
-    """A model file plus training state (``state.json`` and ``state.safetensors``)."""
-    members = _model_members(model)
-    tree, tensors = to_jsonable(state)
-    members["state.json"] = json.dumps(tree).encode()
-    members["state.safetensors"] = st_save(tensors)
-    atomic_write(str(path), _write_zip(members), "backup")
+def load_checkpoint(path: str | os.PathLike, allow: Allow = None) -> tuple[Any, dict[str, Any]]:
+    """``(model, state)`` from a file written by :func:`save_checkpoint`."""
+    path = os.fspath(path)
+    _head(path)
+    with _open_zip(path) as archive:
+        model = _load_model(archive, path, allow)
+        if "state.json" not in archive.namelist():
+            raise ModelFileError(f"{path} is a model file without training state, not a "
+                                 "checkpoint; load it with pylearn2.utils.serial.load.")
+        tree = _read_json(archive, path, "state.json")
+        raw = _read(archive, path, "state.safetensors", required=False)
+        tensors = _safetensors(raw, path, "state.safetensors") if raw is not None else {}
+    return model, from_jsonable(tree, tensors)
 
 
-def _open(path: str) -> zipfile.ZipFile:
+def read_manifest(path: str | os.PathLike) -> dict[str, Any]:
+    """The manifest of a model file, checked but without building the model."""
+    path = os.fspath(path)
+    _head(path)
+    with _open_zip(path) as archive:
+        return _manifest(archive, path)
+
+
+def read_member(path: str | os.PathLike, name: str) -> bytes | None:
+    """Raw bytes of one archive member (e.g. an ``extra`` one), or None when absent."""
+    path = os.fspath(path)
+    _head(path)
+    with _open_zip(path) as archive:
+        return _read(archive, path, name, required=False)
+
+
+def load_train_file(config_file_path: str, environ: Mapping[str, str] | None = None,
+                    allow: Allow = None) -> Any:
+    """Load a YAML experiment file (pylearn2.config.yaml_parse.load_train_file)."""
+    from pylearn2.config.yaml_parse import load_train_file as _load_train_file
+
+    return _load_train_file(config_file_path, environ=environ, allow=allow)
+
+
+def _head(path: str) -> bytes:
+    """First bytes of ``path``; refuses missing files, folders and pickles."""
     if not os.path.exists(path):
-        raise FileNotFoundError(2, "No such file", path)
+        raise DataNotFoundError(f"Model file {path} does not exist.")
+    if os.path.isdir(path):
+        raise ModelFileError(f"{path} is a folder, not a model file.")
     with open(path, "rb") as handle:
-        head = handle.read(4)
-    if head[:1] == b"\x80" or not head.startswith(b"PK"):
-        kind = "a Python pickle" if head[:1] == b"\x80" else "not a pylearn2 model file"
-        raise ModelFileError(
-            f"{path}: this is {kind}. pylearn2 model files are zip archives of JSON and "
-            "safetensors; pickled models are never loaded, because unpickling can run "
-            "arbitrary code."
-        )
+        head = handle.read(8)
+    if head.startswith((b"PK", b"\x93NUMPY")):
+        return head
+    if head[:1] == b"\x80":
+        raise ModelFileError(f"{path} is a Python pickle. {_NOT_PICKLE}")
+    what = "empty" if not head else "not a zip archive"
+    raise ModelFileError(f"{path} is {what}, so it is not a pylearn2 model file (an old "
+                         f"pickle, or another kind of file). {_NOT_PICKLE}")
+
+
+def _open_zip(path: str) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(path)
-    except zipfile.BadZipFile as err:
-        raise ModelFileError(f"{path}: corrupt or truncated model file ({err}).") from err
+    except (zipfile.BadZipFile, EOFError, OSError) as err:
+        raise ModelFileError(f"{path} is truncated or corrupt ({err}); it cannot be read as "
+                             "a pylearn2 model file. Restore it from a copy (a leftover "
+                             f"{os.path.basename(path)}.bak, if any) or save it again.") from err
 
 
-def _read(archive: zipfile.ZipFile, name: str, path: str, required: bool = True) -> bytes | None:
+def _load_numpy(path: str) -> np.ndarray | dict[str, np.ndarray]:
+    try:
+        with open(path, "rb") as handle:
+            data = np.load(handle, allow_pickle=False)
+            return dict(data) if isinstance(data, np.lib.npyio.NpzFile) else data
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
+        raise ModelFileError(f"{path}: cannot read this numpy file without unpickling ({err}); "
+                             "object arrays are refused for safety.") from err
+
+
+def _read(archive: zipfile.ZipFile, path: str, name: str, required: bool = True) -> bytes | None:
     try:
         return archive.read(name)
     except KeyError:
         if required:
-            raise ModelFileError(f"{path}: the model file lacks {name}; it is incomplete.") \
-                from None
+            raise ModelFileError(f"{path} lacks {name}; it is incomplete or not a pylearn2 "
+                                 "model file.") from None
         return None
-    except (zipfile.BadZipFile, OSError, EOFError) as err:
-        raise ModelFileError(f"{path}: cannot read {name} ({err}); the file is corrupt.") \
-            from err
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
+        raise ModelFileError(f"{path}: cannot read {name} ({err}); the file is corrupt or "
+                             "truncated.") from err
 
 
-def _load_model(archive: zipfile.ZipFile, path: str, allow: Any) -> Any:
+def _read_json(archive: zipfile.ZipFile, path: str, name: str) -> Any:
     try:
-        manifest = json.loads(_read(archive, "manifest.json", path))
-    except json.JSONDecodeError as err:
-        raise ModelFileError(f"{path}: manifest.json is not valid JSON ({err}).") from err
-    if manifest.get("format") != FORMAT_NAME:
-        raise ModelFileError(f"{path}: not a pylearn2 model file (format "
-                             f"{manifest.get('format')!r}).")
+        return json.loads(_read(archive, path, name))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ModelFileError(f"{path}: {name} is not valid JSON ({err}); the file is "
+                             "corrupt.") from err
+
+
+def _safetensors(raw: bytes, path: str, name: str) -> dict[str, torch.Tensor]:
+    try:
+        return st_load(raw)
+    except Exception as err:  # safetensors raises its own error types
+        raise ModelFileError(f"{path}: {name} is corrupt ({err}).") from err
+
+
+def _manifest(archive: zipfile.ZipFile, path: str) -> dict[str, Any]:
+    manifest = _read_json(archive, path, "manifest.json")
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
+        found = manifest.get("format") if isinstance(manifest, dict) else None
+        raise ModelFileError(f"{path}: manifest.json names format {found!r}, not "
+                             f"{FORMAT_NAME!r}; this is not a pylearn2 model file.")
     version = manifest.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise ModelFileError(f"{path}: model-file format version {version} is newer than this "
-                             f"library understands ({FORMAT_VERSION}); upgrade pylearn2.")
-    model = decode_args(manifest["model"], allow)
-    try:
-        weights = st_load(_read(archive, "weights.safetensors", path))
-    except Pylearn2Error:
-        raise
-    except Exception as err:
-        raise ModelFileError(f"{path}: weights.safetensors is corrupt ({err}).") from err
-    _load_weights(model, weights, path)
-    monitor_data = _read(archive, "monitor.json", path, required=False)
-    if monitor_data is not None:
-        from pylearn2.monitor import Monitor
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ModelFileError(f"{path}: manifest.json has an invalid format_version {version!r}.")
+    if version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path} uses model-file format version {version}, newer than this pylearn2 "
+            f"({pylearn2.__version__}) can read (up to {FORMAT_VERSION}); it was written by "
+            f"pylearn2 {manifest.get('library_version', '?')}. Upgrade pylearn2 to load it."
+        )
+    node = manifest.get("model")
+    if not isinstance(node, dict) or "__class__" not in node:
+        raise ModelFileError(f"{path}: manifest.json does not describe a model class.")
+    return manifest
 
-        model.monitor = Monitor(model)
-        model.monitor.load_state_dict(json.loads(monitor_data))
-    dataset_yaml = _read(archive, "dataset.yaml", path, required=False)
-    if dataset_yaml is not None:
-        model.dataset_yaml_src = dataset_yaml.decode()
-    tag = _read(archive, "tag.json", path, required=False)
-    if tag is not None:
-        model.tag = json.loads(tag)
+
+def _load_model(archive: zipfile.ZipFile, path: str, allow: Allow) -> Any:
+    manifest = _manifest(archive, path)
+    try:
+        with allowing(allow):
+            model = decode_args(manifest["model"])
+    except Pylearn2Error as err:
+        err.args = (f"{path}: {err}", *err.args[1:])  # name the file, keep the error's type
+        raise
+    if not isinstance(model, torch.nn.Module):
+        raise ModelFileError(f"{path}: the manifest built a {type(model).__qualname__}, "
+                             "not a model.")
+    weights = _safetensors(_read(archive, path, "weights.safetensors"), path,
+                           "weights.safetensors")
+    _load_weights(model, weights, path)
+    monitor_state = _read(archive, path, "monitor.json", required=False)
+    if monitor_state is not None:
+        _restore_monitor(model, _read_json(archive, path, "monitor.json"), path)
+    yaml_src = _read(archive, path, "dataset.yaml", required=False)
+    if yaml_src is not None:
+        model.dataset_yaml_src = yaml_src.decode()
+    if "tag.json" in archive.namelist():
+        model.tag = _read_json(archive, path, "tag.json")
     return model
 
 
-def _load_weights(model: Any, weights: dict[str, torch.Tensor], path: str) -> None:
+def _load_weights(model: torch.nn.Module, weights: dict[str, torch.Tensor], path: str) -> None:
     expected = model.state_dict()
     missing = sorted(set(expected) - set(weights))
     unexpected = sorted(set(weights) - set(expected))
@@ -337,37 +346,50 @@ def _load_weights(model: Any, weights: dict[str, torch.Tensor], path: str) -> No
              for k in expected if k in weights and weights[k].shape != expected[k].shape]
     if missing or unexpected or wrong:
         raise ModelFileError(
-            f"{path}: the weights do not fit the model rebuilt from its manifest "
-            f"(missing {missing}, unexpected {unexpected}, shape mismatches {wrong})."
+            f"{path}: the weights do not fit the model rebuilt from its manifest (missing "
+            f"keys {missing}, unexpected keys {unexpected}, shape mismatches {wrong}). The "
+            "file is damaged or the model's code changed since it was saved."
         )
+    _match_dtypes(model, weights)
+    try:
+        with torch.no_grad():
+            model.load_state_dict(weights, strict=True)
+    except RuntimeError as err:
+        raise ModelFileError(f"{path}: loading the weights failed ({err}).") from err
+
+
+def _match_dtypes(model: torch.nn.Module, weights: dict[str, torch.Tensor]) -> None:
+    """Give floating-point parameters and buffers the dtype they were saved with.
+
+    A model rebuilt from its arguments starts in the default dtype; a model saved in
+    float64 must come back in float64, or its outputs would differ.
+    """
+    def differs(name: str, tensor: torch.Tensor) -> bool:
+        saved = weights.get(name)
+        return (saved is not None and tensor.is_floating_point() and saved.is_floating_point()
+                and saved.dtype != tensor.dtype)
+
     with torch.no_grad():
-        model.load_state_dict(weights, strict=True)
+        for name, param in model.named_parameters():
+            if differs(name, param):
+                param.data = param.data.to(weights[name].dtype)
+        for name, buf in model.named_buffers():
+            if differs(name, buf):
+                owner, _, attr = name.rpartition(".")
+                setattr(model.get_submodule(owner), attr, buf.to(weights[name].dtype))
 
 
-def load(path: str, allow: Any = None) -> Any:
-    """Load a model file (or a ``.npy``/``.npz`` array file) without unpickling anything."""
-    path = str(path)
-    if path.endswith(".npy"):
-        return np.load(path, allow_pickle=False)
-    if path.endswith(".npz"):
-        with np.load(path, allow_pickle=False) as data:
-            return dict(data)
-    with _open(path) as archive:
-        return _load_model(archive, path, allow)
-
-
-def load_checkpoint(path: str, allow: Any = None) -> tuple[Any, dict[str, Any]]:
-    """(model, training state) from a checkpoint written by :func:`save_checkpoint`."""
-    with _open(path) as archive:
-        model = _load_model(archive, path, allow)
-        tree = json.loads(_read(archive, "state.json", path))
-        tensors = st_load(_read(archive, "state.safetensors", path))
-    return model, from_jsonable(tree, tensors)
-
-
-def load_train_file(config_file_path: str, environ: dict[str, str] | None = None) -> Any:
-    """Set the PYLEARN2_TRAIN_* variables from the file name and load the YAML file."""
-    from pylearn2.config.yaml_parse import load_train_file as _load_train_file
-
-    return _load_train_file(config_file_path, environ=environ)
-
+def _restore_monitor(model: torch.nn.Module, state: Any, path: str) -> None:
+    try:
+        from pylearn2.monitor import Monitor
+    except ImportError as err:
+        warnings.warn(f"{path}: the monitor was not restored because pylearn2.monitor cannot "
+                      f"be imported ({err}).", stacklevel=3)
+        return
+    monitor = Monitor(model)
+    try:
+        monitor.load_state_dict(state)
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise ModelFileError(f"{path}: monitor.json is damaged ({type(err).__name__}: "
+                             f"{err}).") from err
+    model.monitor = monitor
