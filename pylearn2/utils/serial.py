@@ -327,13 +327,13 @@ def _load_model(archive: zipfile.ZipFile, path: str, allow: Allow) -> Any:
     weights = _safetensors(_read(archive, path, "weights.safetensors"), path,
                            "weights.safetensors")
     _load_weights(model, weights, path)
-    monitor_state = _read(archive, path, "monitor.json", required=False)
-    if monitor_state is not None:
+    names = set(archive.namelist())
+    if "monitor.json" in names:
         _restore_monitor(model, _read_json(archive, path, "monitor.json"), path)
     yaml_src = _read(archive, path, "dataset.yaml", required=False)
     if yaml_src is not None:
         model.dataset_yaml_src = yaml_src.decode()
-    if "tag.json" in archive.namelist():
+    if "tag.json" in names:
         model.tag = _read_json(archive, path, "tag.json")
     return model
 
