@@ -221,3 +221,20 @@ def test_fixed_patches_and_the_sample_photos(photo_folder):
         RandomImagePatches(images=str(folder.parent))
     with pytest.raises(ConfigError, match="num_patches"):
         RandomImagePatches(num_patches=0)
+
+
+def test_sgd_trains_on_an_endless_stream_with_batches_per_iter(photo_folder):
+    from pylearn2.models.autoencoder import Autoencoder
+    from pylearn2.termination_criteria import EpochCounter
+    from pylearn2.train import Train
+    from pylearn2.training_algorithms.sgd import SGD
+
+    folder, _ = photo_folder
+    stream = RandomImagePatches(images=str(folder), patch_shape=(3, 3), rgb=False)
+    model = Autoencoder(nvis=9, nhid=4, act_enc="sigmoid", act_dec=None)
+    before = model.weights.detach().clone()
+    algorithm = SGD(learning_rate=0.05, batch_size=10, batches_per_iter=6,
+                    termination_criterion=EpochCounter(max_epochs=2))
+    Train(dataset=stream, model=model, algorithm=algorithm).main_loop()
+    assert model.monitor.get_batches_seen() == 12 and model.monitor.get_examples_seen() == 120
+    assert not torch.equal(before, model.weights.detach())
