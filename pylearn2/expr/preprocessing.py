@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from pylearn2.utils.exc import ConfigError, ShapeError
+
 
 def global_contrast_normalize(X: np.ndarray, scale: float = 1.0, subtract_mean: bool = True,
                               use_std: bool = False, sqrt_bias: float = 0.0,
@@ -14,7 +16,11 @@ def global_contrast_normalize(X: np.ndarray, scale: float = 1.0, subtract_mean: 
     constant rows stay finite."""
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2:
-        raise ValueError(f"global_contrast_normalize expects a 2-d array, got shape {X.shape}")
+        raise ShapeError(f"global_contrast_normalize expects a 2-d design matrix (examples, "
+                         f"features), got shape {X.shape}.")
+    if scale <= 0 or sqrt_bias < 0:
+        raise ConfigError(f"global_contrast_normalize needs scale > 0 and sqrt_bias >= 0, got "
+                          f"scale={scale}, sqrt_bias={sqrt_bias}.")
     if subtract_mean:
         X = X - X.mean(axis=1, keepdims=True)
     if use_std:
