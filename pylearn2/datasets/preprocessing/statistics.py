@@ -160,7 +160,10 @@ class ZCA(Preprocessor):
     def transform(self, X: np.ndarray) -> np.ndarray:
         P = self._fitted_value("P_")
         _check_width("ZCA", X, P.shape[0])
-        return ((np.asarray(X, dtype=np.float64) - self.mean_) @ P).astype(np.float32)
+        out = np.empty(X.shape, dtype=np.float32)
+        for i in range(0, len(X), 10000):  # bounds the float64 working memory
+            out[i:i + 10000] = (np.asarray(X[i:i + 10000], dtype=np.float64) - self.mean_) @ P
+        return out
 
     def invert(self) -> None:
         if self.inv_P_ is None:
