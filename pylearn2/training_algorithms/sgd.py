@@ -104,6 +104,9 @@ class SGD(TrainingAlgorithm):
             self.cost = model.get_default_cost()
         self._reconcile_batch_size(model, dataset)
         self._dataset_size = dataset.get_num_examples()
+        if self._dataset_size is None and self.batches_per_iter is None:
+            raise ConfigError("The training dataset is an endless stream, so an epoch has no "
+                              "natural end: set batches_per_iter (batches per epoch) on SGD.")
         self.device_ = resolve_device(self.device)
         distributed.init_from_env(self.device_)
         model.to(self.device_)
