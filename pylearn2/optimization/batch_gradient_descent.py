@@ -28,7 +28,7 @@ class BatchGradientDescent:
     """Minimise ``objective()`` (a closure over ``params``) by line-searched descent.
 
     ``line_search_mode``: None searches to a loose tolerance (derivative reduced 10x),
-    ``'exhaustive'`` to a tight one (1e-10). ``conjugate`` turns on nonlinear CG;
+    ``'exhaustive'`` to a tight one (1e-6). ``conjugate`` turns on nonlinear CG;
     ``reset_conjugate`` restarts it at every ``minimize`` call. ``init_alpha`` is the
     first trial step (relative to the direction), remembered between steps unless
     ``reset_alpha``.
@@ -38,13 +38,13 @@ class BatchGradientDescent:
                  conjugate: bool = False, line_search_mode: str | None = None,
                  reset_alpha: bool = True, reset_conjugate: bool = True,
                  init_alpha: float = 1.0, min_init_alpha: float = 1e-3,
-                 scale_step: float = 1.0, max_line_search_iters: int = 50) -> None:
+                 scale_step: float = 1.0, max_line_search_iters: int = 20) -> None:
         if line_search_mode not in (None, "exhaustive"):
             raise ValueError(f"line_search_mode must be None or 'exhaustive', got {line_search_mode!r}")
         self.params = list(params)
         self.objective = objective
         self.conjugate = conjugate
-        self.tolerance = 1e-10 if line_search_mode == "exhaustive" else 0.1
+        self.tolerance = 1e-6 if line_search_mode == "exhaustive" else 0.1
         self.reset_alpha, self.reset_conjugate = reset_alpha, reset_conjugate
         self.init_alpha, self.min_init_alpha = float(init_alpha), float(min_init_alpha)
         self.scale_step = float(scale_step)
