@@ -5,6 +5,12 @@
 gradients of ``expr``; costs whose value is intractable (e.g. contrastive divergence)
 override it and return any estimate they like. ``updates`` maps tensors to new values
 applied in place after the step (e.g. persistent Markov chains).
+
+Gradients that are not the derivative of the value: override :meth:`Cost.get_gradients`
+and return ``({param: tensor}, updates)`` for the parameters the cost moves (missing
+parameters get no update from this cost). ``expr`` may still return a value to monitor,
+or None. SGD follows the returned gradients; :class:`SumOfCosts` adds them with its
+coefficients; BGD uses them for its search directions and ``expr`` for its line search.
 """
 
 from __future__ import annotations
@@ -42,6 +48,10 @@ class Cost(InitArgsMixin):
         params = model.get_params()
         grads = torch.autograd.grad(value, params, allow_unused=True)
         return {p: (g if g is not None else torch.zeros_like(p)) for p, g in zip(params, grads)}, {}
+
+    def has_custom_gradients(self) -> bool:
+        """True when :meth:`get_gradients` is not plain autodiff of :meth:`expr`."""
+        return type(self).get_gradients is not Cost.get_gradients
 
     def get_monitoring_channels(self, model, data: Any, **kwargs: Any) -> dict[str, torch.Tensor]:
         return {}
@@ -138,8 +148,11 @@ class SumOfCosts(Cost):
             return None
         return sum(coeff * v for coeff, v in zip(self.coeffs, values))
 
+    def has_custom_gradients(self) -> bool:
+        return any(c.has_custom_gradients() for c in self.costs)
+
     def get_gradients(self, model, data: Any, **kwargs: Any) -> tuple[Gradients, dict]:
-        if all(type(c).get_gradients is Cost.get_gradients for c in self.costs):
+        if not self.has_custom_gradients():
             return super().get_gradients(model, data, **kwargs)
         total: Gradients = {}
         updates: dict = {}

@@ -3,145 +3,243 @@
 The objective ``f(params)`` is evaluated on a fixed batch. Each step picks a direction
 (steepest descent, or Polak-Ribiere conjugate gradient with automatic restarts) and
 moves along it to the point where the directional derivative vanishes: a bracketing
-line search refined by secant steps on the derivative, safeguarded by bisection. On a
-quadratic one secant step is exact, so conjugate gradient converges in at most n steps.
+line search refined by cubic interpolation of the values and slopes at the bracket's
+ends (the secant on the slopes when the cubic fails), safeguarded by bisection. On a
+quadratic the first interpolation is exact, so conjugate gradient converges in at most
+n steps.
+
+The gradient at the accepted point of one line search is the gradient the next step
+starts from, so a step that needs k trial points costs k gradient evaluations.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
 
+log = logging.getLogger(__name__)
+
 Closure = Callable[[], torch.Tensor]
+ValueAndGrad = Callable[[], tuple[float, list[torch.Tensor]]]
 
 
 @dataclass
 class StepStats:
+    """One line-searched step: its length, the gradient's norm, and their ratio."""
+
     step_size: float
     grad_size: float
     grad_mult: float
+    evaluations: int = 0
 
 
 class BatchGradientDescent:
     """Minimise ``objective()`` (a closure over ``params``) by line-searched descent.
 
-    ``line_search_mode``: None searches to a loose tolerance (derivative reduced 10x),
-    ``'exhaustive'`` to a tight one (1e-6). ``conjugate`` turns on nonlinear CG;
-    ``reset_conjugate`` restarts it at every ``minimize`` call. ``init_alpha`` is the
-    first trial step (relative to the direction), remembered between steps unless
-    ``reset_alpha``.
+    ``line_search_mode``: None searches to a loose tolerance (directional derivative
+    reduced 10x), ``'exhaustive'`` to a tight one (reduced 100x, or until the bracket
+    is as narrow as the arithmetic allows). ``conjugate`` turns on nonlinear CG;
+    ``reset_conjugate`` restarts it at every :meth:`minimize` call. ``init_alpha`` is the
+    first trial step along the first direction of a call (a sequence counts as its
+    largest element); later steps start from the previous step scaled by the ratio of
+    directional derivatives, never below ``min_init_alpha``. With ``reset_alpha`` False
+    the step carries over to the next call. ``scale_step`` multiplies every accepted
+    step. ``value_and_grad`` replaces autodiff of ``objective`` (for costs that supply
+    their own gradients); it returns the value and one gradient per parameter.
     """
 
     def __init__(self, params: Sequence[torch.Tensor], objective: Closure,
                  conjugate: bool = False, line_search_mode: str | None = None,
                  reset_alpha: bool = True, reset_conjugate: bool = True,
-                 init_alpha: float = 1.0, min_init_alpha: float = 1e-3,
-                 scale_step: float = 1.0, max_line_search_iters: int = 20) -> None:
+                 init_alpha: float | Sequence[float] = 1.0, min_init_alpha: float = 1e-3,
+                 scale_step: float = 1.0, max_line_search_iters: int = 30,
+                 value_and_grad: ValueAndGrad | None = None, verbose: bool = False) -> None:
         if line_search_mode not in (None, "exhaustive"):
             raise ValueError(f"line_search_mode must be None or 'exhaustive', got {line_search_mode!r}")
         self.params = list(params)
         self.objective = objective
+        self.value_and_grad = value_and_grad
         self.conjugate = conjugate
-        self.tolerance = 1e-6 if line_search_mode == "exhaustive" else 0.1
+        self.tolerance = 1e-2 if line_search_mode == "exhaustive" else 0.1
         self.reset_alpha, self.reset_conjugate = reset_alpha, reset_conjugate
+        if isinstance(init_alpha, (list, tuple)):
+            init_alpha = max(float(a) for a in init_alpha)
+        if not init_alpha > 0:
+            raise ValueError(f"init_alpha must be positive, got {init_alpha}")
         self.init_alpha, self.min_init_alpha = float(init_alpha), float(min_init_alpha)
         self.scale_step = float(scale_step)
-        self.max_line_search_iters = max_line_search_iters
+        self.max_line_search_iters = int(max_line_search_iters)
+        self.verbose = verbose
         self.alpha = self.init_alpha
         self._prev_grad: list[torch.Tensor] | None = None
         self._prev_dir: list[torch.Tensor] | None = None
+        self._prev_slope: float | None = None
+        self._cache: tuple[float, list[torch.Tensor]] | None = None
+        self.evaluations = 0
 
     # -- helpers on lists of tensors ---------------------------------------------------------
     def _value_and_grad(self) -> tuple[float, list[torch.Tensor]]:
-        with torch.enable_grad():
-            value = self.objective()
-            grads = torch.autograd.grad(value, self.params, allow_unused=True)
-        grads = [g if g is not None else torch.zeros_like(p) for p, g in zip(self.params, grads)]
-        return float(value.detach()), grads
+        self.evaluations += 1
+        if self.value_and_grad is not None:
+            value, grads = self.value_and_grad()
+        else:
+            with torch.enable_grad():
+                out = self.objective()
+                grads = torch.autograd.grad(out, self.params, allow_unused=True)
+            value = float(out.detach())
+        grads = [g.detach() if g is not None else torch.zeros_like(p)
+                 for p, g in zip(self.params, grads)]
+        return value, grads
 
     @staticmethod
     def _dot(a: list[torch.Tensor], b: list[torch.Tensor]) -> float:
-        return float(sum((x * y).sum() for x, y in zip(a, b)))
+        return float(torch.stack([(x * y).sum() for x, y in zip(a, b)]).sum())
 
     def _move(self, direction: list[torch.Tensor], amount: float) -> None:
+        if amount:
+            with torch.no_grad():
+                torch._foreach_add_(self.params, direction, alpha=amount)
+
+    def _set(self, origin: list[torch.Tensor], direction: list[torch.Tensor],
+             alpha: float) -> None:
+        """params = origin + alpha * direction (exactly origin when alpha is 0)."""
         with torch.no_grad():
-            torch._foreach_add_(self.params, direction, alpha=amount)
+            torch._foreach_copy_(self.params, origin)
+            if alpha:
+                torch._foreach_add_(self.params, direction, alpha=alpha)
 
     # -- the optimiser -------------------------------------------------------------------------
     def minimize(self, steps: int) -> list[StepStats]:
         """Take up to ``steps`` line-searched steps; returns per-step statistics."""
+        self._cache = None  # the objective (its batch) may have changed since the last call
         if self.reset_conjugate:
-            self._prev_grad = self._prev_dir = None
+            self._prev_grad = self._prev_dir = self._prev_slope = None
         if self.reset_alpha:
             self.alpha = self.init_alpha
+            self._prev_slope = None
         stats = []
         for _ in range(steps):
-            value, grad = self._value_and_grad()
+            before = self.evaluations
+            value, grad = self._cache if self._cache is not None else self._value_and_grad()
+            self._cache = None
             grad_size = self._dot(grad, grad) ** 0.5
-            if grad_size == 0.0:
+            if grad_size == 0.0 or not math.isfinite(value):
                 break
-            direction = self._direction(grad)
+            direction, steepest = self._direction(grad)
             slope = self._dot(grad, direction)
             if slope >= 0:  # not a descent direction: restart with steepest descent
-                direction = [-g for g in grad]
-                self._prev_dir = None
+                direction, steepest = [-g for g in grad], True
                 slope = -grad_size ** 2
+            if self._prev_slope is not None:  # expect a step of similar effect to the last
+                self.alpha = max(self.alpha * self._prev_slope / slope, self.min_init_alpha)
             alpha = self._line_search(direction, value, slope)
-            self._move(direction, alpha * (self.scale_step - 1.0))  # scale_step shrinks/grows
+            if alpha == 0.0:  # no decrease found along this direction; params unchanged
+                self._cache = (value, grad)
+                self._prev_grad = self._prev_dir = self._prev_slope = None
+                if steepest:
+                    break  # not even steepest descent decreases f: converged to precision
+                continue
+            if self.scale_step != 1.0:
+                self._move(direction, alpha * (self.scale_step - 1.0))
+                self._cache = None
             taken = alpha * self.scale_step
-            self._prev_grad, self._prev_dir = grad, direction
-            if not self.reset_alpha:
-                self.alpha = max(taken, self.min_init_alpha)
+            self._prev_grad, self._prev_dir, self._prev_slope = grad, direction, slope
+            self.alpha = max(taken, self.min_init_alpha)
             dir_size = self._dot(direction, direction) ** 0.5
-            stats.append(StepStats(taken * dir_size, grad_size, taken * dir_size / grad_size))
+            stats.append(StepStats(taken * dir_size, grad_size, taken * dir_size / grad_size,
+                                   self.evaluations - before))
+            if self.verbose:
+                log.info("BGD step: objective %.8g, step %.4g, |grad| %.4g, %d evaluations",
+                         value, taken * dir_size, grad_size, self.evaluations - before)
         return stats
 
-    def _direction(self, grad: list[torch.Tensor]) -> list[torch.Tensor]:
+    def _direction(self, grad: list[torch.Tensor]) -> tuple[list[torch.Tensor], bool]:
+        """The search direction and whether it is plain steepest descent."""
         if not self.conjugate or self._prev_grad is None or self._prev_dir is None:
-            return [-g for g in grad]
+            return [-g for g in grad], True
         diff = [g - p for g, p in zip(grad, self._prev_grad)]
         beta = max(0.0, self._dot(grad, diff) / max(self._dot(self._prev_grad, self._prev_grad),
                                                      1e-300))
-        return [-g + beta * d for g, d in zip(grad, self._prev_dir)]
+        return [-g + beta * d for g, d in zip(grad, self._prev_dir)], beta == 0.0
 
     def _line_search(self, direction: list[torch.Tensor], value0: float, slope0: float) -> float:
-        """Move params to (approximately) the minimiser along ``direction``; return the step."""
-        at = 0.0
+        """Move params to (approximately) the minimiser along ``direction``; return the step.
+
+        The parameters end at the returned step; the value and gradient there are cached
+        for the next step. A step that does not decrease the objective is undone (0) and
+        leaves the parameters exactly as they were.
+        """
+        origin = [p.detach().clone() for p in self.params]
+        last: tuple[float, list[torch.Tensor]] | None = None
 
         def go(alpha: float) -> tuple[float, float]:
-            nonlocal at
-            self._move(direction, alpha - at)
-            at = alpha
+            nonlocal last
+            self._set(origin, direction, alpha)
             value, grad = self._value_and_grad()
-            return value, self._dot(grad, direction)
+            slope = self._dot(grad, direction)
+            last = (value, grad)
+            if not (math.isfinite(value) and math.isfinite(slope)):
+                return math.inf, math.inf  # overshot into overflow: treat as far too far
+            return value, slope
 
-        lo, slope_lo = 0.0, slope0
-        hi = self.alpha if self.alpha > 0 else self.init_alpha
+        lo, value_lo, slope_lo = 0.0, value0, slope0
+        hi = at = self.alpha
         value, slope = go(hi)
         for _ in range(60):  # expand until the minimum is bracketed
-            if slope >= 0 or value > value0 + 1e-4 * hi * slope0 and value > value0:
+            if slope >= 0 or value > value0:
                 break
-            lo, slope_lo = hi, slope
-            hi *= 2.0
+            lo, value_lo, slope_lo = hi, value, slope
+            hi = at = 2.0 * hi
             value, slope = go(hi)
-        slope_hi = slope
+        value_hi, slope_hi = value, slope
+        kept_lo = kept_hi = 0  # how often in a row each end survived (to stop stagnation)
         for _ in range(self.max_line_search_iters):
-            if abs(slope) <= self.tolerance * abs(slope0):
+            if abs(slope) <= self.tolerance * abs(slope0) and value <= value0:
                 break
-            if slope_hi > slope_lo:
-                trial = lo - slope_lo * (hi - lo) / (slope_hi - slope_lo)
-            else:
+            width = hi - lo
+            if width <= 1e-7 * hi:  # the bracket cannot shrink further in floating point
+                break
+            trial = _interpolate(lo, value_lo, slope_lo, hi, value_hi, slope_hi)
+            if trial is None or max(kept_lo, kept_hi) >= 2 or \
+                    not lo + 0.01 * width <= trial <= hi - 0.01 * width:
                 trial = 0.5 * (lo + hi)
-            if not lo < trial < hi or min(trial - lo, hi - trial) < 1e-3 * (hi - lo):
-                trial = 0.5 * (lo + hi)
+            at = trial
             value, slope = go(trial)
-            if slope < 0:
-                lo, slope_lo = trial, slope
+            if slope < 0 and value <= value_lo:
+                lo, value_lo, slope_lo = trial, value, slope
+                kept_hi, kept_lo = kept_hi + 1, 0
             else:
-                hi, slope_hi = trial, slope
-        if value > value0:  # never accept a worse point
-            self._move(direction, -at)
+                hi, value_hi, slope_hi = trial, value, slope
+                kept_lo, kept_hi = kept_lo + 1, 0
+        if value > value_lo:  # the last trial is worse than the low end of the bracket
+            if lo == 0.0:
+                self._set(origin, direction, 0.0)
+                return 0.0
+            at = lo
+            value, _ = go(lo)
+        if not value <= value0:  # never accept a worse point
+            self._set(origin, direction, 0.0)
             return 0.0
+        self._cache = last
         return at
+
+
+def _interpolate(a: float, fa: float, ga: float, b: float, fb: float, gb: float) -> float | None:
+    """Minimiser of the cubic through values and slopes at a < b (exact on a quadratic);
+    the secant on the slopes when the cubic is unusable; None when neither works."""
+    if not all(math.isfinite(v) for v in (fa, ga, fb, gb)):
+        return None
+    d1 = ga + gb - 3.0 * (fa - fb) / (a - b)
+    disc = d1 * d1 - ga * gb
+    if disc >= 0.0:
+        d2 = math.sqrt(disc)
+        denom = gb - ga + 2.0 * d2
+        if denom != 0.0:
+            return b - (b - a) * (gb + d2 - d1) / denom
+    if gb > ga:
+        return a - ga * (b - a) / (gb - ga)
+    return None

@@ -18,15 +18,25 @@ from pylearn2.optimization.batch_gradient_descent import BatchGradientDescent
 from pylearn2.space import CompositeSpace
 from pylearn2.training_algorithms.sgd import seed_sequence
 from pylearn2.training_algorithms.training_algorithm import (
-    NoBatchSizeError,
     TrainingAlgorithm,
+    reconcile_batch_size,
     resolve_device,
 )
 from pylearn2.utils.exc import ConfigError
 
 
 class BGD(TrainingAlgorithm):
-    """Batch gradient descent / nonlinear conjugate gradient over large batches."""
+    """Batch gradient descent / nonlinear conjugate gradient over large batches.
+
+    Every epoch visits the dataset in ``batch_size`` batches (``batches_per_iter`` of them
+    when given) and spends ``updates_per_batch`` line-searched steps on each.
+    ``line_search_mode``: null (a loose line search) or ``'exhaustive'`` (a tight one, as
+    conjugate gradient wants). ``init_alpha`` is the first trial step (a list counts as
+    its largest value; default 1 with ``'exhaustive'``, 0.1 otherwise); ``reset_alpha``
+    and ``reset_conjugate`` restart the step size and the conjugate directions on every
+    batch. ``scale_step`` multiplies every accepted step. Channels ``ave_step_size``,
+    ``ave_grad_size`` and ``ave_grad_mult`` average the steps of the last epoch.
+    """
 
     def __init__(self, cost: Any = None, batch_size: int | None = None,
                  batches_per_iter: int | None = None, updates_per_batch: int = 10,
@@ -36,10 +46,21 @@ class BGD(TrainingAlgorithm):
                  min_init_alpha: float = 1e-3, reset_conjugate: bool = True,
                  line_search_mode: str | None = None, verbose_optimization: bool = False,
                  scale_step: float = 1.0, theano_function_mode: Any = None,
-                 init_alpha: float | None = None, seed: Any = None, device: str | None = None) -> None:
+                 init_alpha: Any = None, seed: Any = None, device: str | None = None) -> None:
         if line_search_mode not in (None, "exhaustive"):
             raise ConfigError(f"BGD line_search_mode must be null or 'exhaustive', got "
                               f"{line_search_mode!r}.")
+        if isinstance(cost, (list, tuple)):
+            raise ConfigError("BGD got a list of costs; combine them with "
+                              "!obj:pylearn2.costs.cost.SumOfCosts {costs: [...]}.")
+        if monitoring_dataset is None and (monitoring_batch_size or monitoring_batches):
+            raise ConfigError("BGD: monitoring_batch_size/monitoring_batches given without a "
+                              "monitoring_dataset.")
+        if int(updates_per_batch) < 1:
+            raise ConfigError(f"BGD updates_per_batch must be >= 1, got {updates_per_batch}.")
+        alphas = init_alpha if isinstance(init_alpha, (list, tuple)) else [init_alpha]
+        if init_alpha is not None and not all(float(a) > 0 for a in alphas):
+            raise ConfigError(f"BGD init_alpha must be positive, got {init_alpha!r}.")
         self.cost = cost
         self.batch_size = batch_size
         self.batches_per_iter = batches_per_iter
@@ -67,13 +88,17 @@ class BGD(TrainingAlgorithm):
         if self.cost.is_stochastic():
             raise ConfigError(f"BGD cannot use the stochastic cost {type(self.cost).__name__}: a "
                               "line search needs a deterministic objective. Use SGD instead.")
-        self.batch_size = self.batch_size or getattr(model, "force_batch_size", None)
-        if not self.batch_size:
-            raise NoBatchSizeError()
+        self.mode = ("even_shuffled_sequential" if getattr(model, "force_batch_size", None)
+                     else "shuffled_sequential")
+        self.batch_size = reconcile_batch_size("BGD", model, dataset, self.batch_size,
+                                               self.set_batch_size, self.mode)
+        if dataset.get_num_examples() is None and self.batches_per_iter is None:
+            raise ConfigError("The training dataset is an endless stream, so an epoch has no "
+                              "natural end: set batches_per_iter (batches per epoch) on BGD.")
         self.device_ = resolve_device(self.device)
         model.to(self.device_)
         self.dtype_ = model_dtype(model)
-        self.params = model.get_params()
+        self.params = [p for p in model.get_params() if p.requires_grad]
         self.data_specs = self.cost.get_data_specs(model)
         self._composite = isinstance(self.data_specs[0], CompositeSpace)
         self.rng = np.random.default_rng(seed_sequence(self.seed if self.seed is not None
@@ -85,26 +110,50 @@ class BGD(TrainingAlgorithm):
                                num_batches=self.monitoring_batches)
         self._stats = {"ave_step_size": 0.0, "ave_grad_size": 0.0, "ave_grad_mult": 0.0}
         self.monitor.add_global_channels(lambda: dict(self._stats))
+        default_alpha = 1.0 if self.line_search_mode == "exhaustive" else 0.1
         self.optimizer = BatchGradientDescent(
             self.params, objective=lambda: torch.zeros(()), conjugate=self.conjugate,
             line_search_mode=self.line_search_mode, reset_alpha=self.reset_alpha,
             reset_conjugate=self.reset_conjugate,
-            init_alpha=self.init_alpha or (1.0 if self.line_search_mode == "exhaustive" else 0.01),
+            init_alpha=self.init_alpha if self.init_alpha is not None else default_alpha,
             min_init_alpha=self.min_init_alpha, scale_step=self.scale_step,
+            verbose=bool(self.verbose_optimization),
         )
 
+    def _closures(self, data: Any) -> tuple[Any, Any]:
+        """(objective, value_and_grad) on one batch; the latter only for custom gradients."""
+        def objective() -> torch.Tensor:
+            value = self.cost.expr(self.model, data)
+            if value is None:
+                raise ConfigError(f"BGD needs the value of the cost for its line search, but "
+                                  f"{type(self.cost).__name__}.expr() returns None; use SGD.")
+            return value
+
+        if not self.cost.has_custom_gradients():
+            return objective, None
+
+        def value_and_grad() -> tuple[float, list[torch.Tensor]]:
+            with torch.enable_grad():
+                grads, _ = self.cost.get_gradients(self.model, data)
+            with torch.no_grad():
+                value = float(objective())
+            return value, [grads.get(p) for p in self.params]
+
+        return objective, value_and_grad
+
     def train(self, dataset: Any) -> None:
-        iterator = dataset.iterator(mode="shuffled_sequential", batch_size=self.batch_size,
+        iterator = dataset.iterator(mode=self.mode, batch_size=self.batch_size,
                                     num_batches=self.batches_per_iter, rng=self.rng,
                                     data_specs=self.data_specs, return_tuple=True)
         all_stats = []
         for batch in iterator:
             batch = to_device(batch, self.device_, self.dtype_)
             data = batch if self._composite else batch[0]
-            self.optimizer.objective = lambda data=data: self.cost.expr(self.model, data)
+            self.optimizer.objective, self.optimizer.value_and_grad = self._closures(data)
             all_stats.extend(self.optimizer.minimize(self.updates_per_batch))
             if self.model.has_constraints():
-                self.model.enforce_constraints()
+                with torch.no_grad():
+                    self.model.enforce_constraints()
             self.monitor.report_batch(batch[0].shape[0])
             for hook in self.batch_hooks:
                 hook()
@@ -119,7 +168,7 @@ class BGD(TrainingAlgorithm):
         opt = self.optimizer
         return {"rng": self.rng.bit_generator.state, "alpha": opt.alpha,
                 "prev_grad": opt._prev_grad, "prev_dir": opt._prev_dir,
-                "stats": self._stats,
+                "prev_slope": opt._prev_slope, "stats": self._stats,
                 "termination_criterion": getattr(self.termination_criterion, "state_dict",
                                                  lambda: None)()}
 
@@ -128,6 +177,7 @@ class BGD(TrainingAlgorithm):
         self.optimizer.alpha = state["alpha"]
         self.optimizer._prev_grad = state["prev_grad"]
         self.optimizer._prev_dir = state["prev_dir"]
+        self.optimizer._prev_slope = state.get("prev_slope")
         self._stats = dict(state["stats"])
         if state.get("termination_criterion") is not None and self.termination_criterion:
             self.termination_criterion.load_state_dict(state["termination_criterion"])

@@ -105,7 +105,6 @@ class Momentum(LearningRule):
         return {"momentum": self.momentum}
 
 
-
 class AdaDelta(LearningRule):
     """AdaDelta (Zeiler, 2012) with decay ``decay``.
 
@@ -212,14 +211,24 @@ class Adam(LearningRule):
     def _hyper(self) -> dict[str, Any]:
         return {"step": self.step}
 
+
 class MomentumAdjustor(TrainExtension):
-    """Move the momentum linearly from its initial value at epoch ``start`` to
-    ``final_momentum`` at epoch ``saturate`` (then hold it). Counts epochs seen, so a
-    resumed run picks up the schedule where it was."""
+    """Move the momentum linearly from its initial value to ``final_momentum``.
+
+    At each monitor call the count is ``c = epochs_seen + 1`` (the epoch about to be
+    trained); the momentum is ``init`` for ``c <= start``, ``final_momentum`` for
+    ``c >= saturate`` and linear in between. ``saturate == start`` jumps straight to
+    ``final_momentum`` at ``start``. The count comes from the monitor, so a resumed run
+    picks up the schedule where it was.
+    """
 
     def __init__(self, final_momentum: float, start: int, saturate: int) -> None:
         if saturate < start:
-            raise ConfigError(f"MomentumAdjustor: saturate ({saturate}) must be >= start ({start}).")
+            raise ConfigError(f"MomentumAdjustor: saturate ({saturate}) must be >= start ({start}): "
+                              "momentum cannot reach its final value before it starts moving.")
+        if not 0.0 <= final_momentum < 1.0:
+            raise ConfigError(f"MomentumAdjustor: final_momentum must be in [0, 1), got "
+                              f"{final_momentum}.")
         self.final_momentum = float(final_momentum)
         self.start = int(start)
         self.saturate = int(saturate)
@@ -233,22 +242,19 @@ class MomentumAdjustor(TrainExtension):
                               "!obj:pylearn2.training_algorithms.learning_rule.Momentum.")
         self._rule = rule
         if self._initial is None:
-            self._initial = rule.init_momentum
-        self._apply(model.monitor.get_epochs_seen())
+            self._initial = rule.momentum
+        rule.momentum = self.current_momentum(model.monitor.get_epochs_seen())
 
     def on_monitor(self, model: Any = None, **kwargs: Any) -> None:
-        self._apply(model.monitor.get_epochs_seen())
+        self._rule.momentum = self.current_momentum(model.monitor.get_epochs_seen() + 1)
 
-    def _apply(self, epoch: int) -> None:
-        self._rule.momentum = self.current_momentum(epoch)
-
-    def current_momentum(self, epoch: int) -> float:
-        if epoch <= self.start:
-            return self._initial
-        if epoch >= self.saturate or self.saturate == self.start:
-            return self.final_momentum
-        alpha = (epoch - self.start) / (self.saturate - self.start)
-        return (1 - alpha) * self._initial + alpha * self.final_momentum
+    def current_momentum(self, count: int) -> float:
+        """The momentum for count ``count`` (see the class docstring)."""
+        width = self.saturate - self.start
+        if width == 0:
+            return self.final_momentum if count >= self.start else self._initial
+        alpha = min(1.0, max(0.0, (count - self.start) / width))
+        return self._initial * (1 - alpha) + alpha * self.final_momentum
 
     def state_dict(self) -> dict[str, Any]:
         return {"_initial": self._initial}

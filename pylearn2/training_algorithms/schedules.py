@@ -3,6 +3,11 @@
 Callbacks (``update_callbacks``) count minibatches; extensions count epochs seen, so a
 resumed run continues the schedule exactly. All are importable from
 ``pylearn2.training_algorithms.sgd`` as in the original experiment files.
+
+Epoch schedules are evaluated at each monitor call with the count ``c = epochs_seen + 1``:
+the rate set after epoch ``e`` (and before training starts, ``e = 0``) is the one used
+while training epoch ``c``. So ``start: 1`` changes the rate already during the first
+epoch, as experiment files written for the original library expect.
 """
 
 from __future__ import annotations
@@ -51,7 +56,10 @@ class ExponentialDecay(UpdateCallback):
         self.min_lr = float(min_lr)
 
     def rate(self, lr0: float, t: int) -> float:
-        return max(self.min_lr, lr0 / self.decay_factor ** t)
+        try:
+            return max(self.min_lr, lr0 / self.decay_factor ** t)
+        except OverflowError:  # decay_factor ** t beyond float range: long past min_lr
+            return self.min_lr
 
 
 class LinearDecay(UpdateCallback):
@@ -90,7 +98,11 @@ def linear_decay(lr0: float, t: int, start: int, saturate: int, decay_factor: fl
 
 
 class _EpochSchedule(TrainExtension):
-    """Sets ``algorithm.learning_rate`` from the number of epochs seen after each monitor."""
+    """Sets ``algorithm.learning_rate`` from the epochs seen at each monitor call.
+
+    :meth:`rate` takes the count ``c``: ``epochs_seen`` at setup, ``epochs_seen + 1`` at
+    each monitor call (the number of the epoch about to be trained).
+    """
 
     def __init__(self) -> None:
         self._base_lr: float | None = None
@@ -104,9 +116,9 @@ class _EpochSchedule(TrainExtension):
         algorithm.learning_rate = self.rate(self._base_lr, model.monitor.get_epochs_seen())
 
     def on_monitor(self, model: Any = None, algorithm: Any = None, **kwargs: Any) -> None:
-        algorithm.learning_rate = self.rate(self._base_lr, model.monitor.get_epochs_seen())
+        algorithm.learning_rate = self.rate(self._base_lr, model.monitor.get_epochs_seen() + 1)
 
-    def rate(self, lr0: float, epoch: int) -> float:
+    def rate(self, lr0: float, count: int) -> float:
         raise NotImplementedError
 
     def state_dict(self) -> dict[str, Any]:
@@ -114,22 +126,34 @@ class _EpochSchedule(TrainExtension):
 
 
 class OneOverEpoch(_EpochSchedule):
-    """``lr = lr0 * half_life / (half_life + epoch - start)`` from epoch ``start``, >= min_lr."""
+    """``lr = lr0 * half_life / (half_life + c - start)`` from count ``start`` on, >= min_lr.
+
+    ``half_life`` (default ``start + 1``) is the number of epochs after ``start`` at which
+    the rate has halved.
+    """
 
     def __init__(self, start: int, half_life: int | None = None, min_lr: float = 1e-6) -> None:
         super().__init__()
         if start < 0:
             raise ConfigError(f"OneOverEpoch: start must be >= 0, got {start}.")
+        if half_life is not None and half_life <= 0:
+            raise ConfigError(f"OneOverEpoch: half_life must be positive, got {half_life}.")
         self.start = int(start)
-        self.half_life = int(half_life) if half_life is not None else self.start
-        if self.half_life <= 0:
-            raise ConfigError("OneOverEpoch: give a positive half_life (or a positive start).")
+        self.half_life = int(half_life) if half_life is not None else self.start + 1
         self.min_lr = float(min_lr)
 
-    def rate(self, lr0: float, epoch: int) -> float:
-        if epoch < self.start:
+    def setup(self, model: Any = None, dataset: Any = None, algorithm: Any = None,
+              **kwargs: Any) -> None:
+        lr = getattr(algorithm, "learning_rate", None)
+        if self._base_lr is None and lr is not None and lr < self.min_lr:
+            raise ConfigError(f"OneOverEpoch: the learning rate {lr:g} is already below "
+                              f"min_lr={self.min_lr:g}; lower min_lr.")
+        super().setup(model=model, dataset=dataset, algorithm=algorithm)
+
+    def rate(self, lr0: float, count: int) -> float:
+        if count < self.start:
             return lr0
-        return max(self.min_lr, lr0 * self.half_life / (self.half_life + epoch - self.start))
+        return max(self.min_lr, lr0 * self.half_life / (self.half_life + count - self.start))
 
 
 class LinearDecayOverEpoch(_EpochSchedule):
@@ -143,8 +167,8 @@ class LinearDecayOverEpoch(_EpochSchedule):
         self.start, self.saturate = int(start), int(saturate)
         self.decay_factor = float(decay_factor)
 
-    def rate(self, lr0: float, epoch: int) -> float:
-        return linear_decay(lr0, epoch, self.start, self.saturate, self.decay_factor)
+    def rate(self, lr0: float, count: int) -> float:
+        return linear_decay(lr0, count, self.start, self.saturate, self.decay_factor)
 
 
 class MonitorBasedLRAdjuster(TrainExtension):

@@ -8,6 +8,7 @@ extra updates from the cost (e.g. persistent chains), then the update callbacks.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,7 +19,12 @@ from pylearn2.costs.cost import Cost
 from pylearn2.monitor import Monitor, model_dtype, to_device
 from pylearn2.space import CompositeSpace
 from pylearn2.train_extensions.polyak import PolyakAveraging
-from pylearn2.training_algorithms.learning_rule import LearningRule, MomentumAdjustor, PlainSGD
+from pylearn2.training_algorithms.learning_rule import (
+    LearningRule,
+    Momentum,
+    MomentumAdjustor,
+    PlainSGD,
+)
 from pylearn2.training_algorithms.schedules import (
     AnnealedLearningRate,
     ExponentialDecay,
@@ -28,13 +34,12 @@ from pylearn2.training_algorithms.schedules import (
     OneOverEpoch,
 )
 from pylearn2.training_algorithms.training_algorithm import (
-    NoBatchSizeError,
     TrainingAlgorithm,
+    reconcile_batch_size,
     resolve_device,
 )
 from pylearn2.utils import distributed
 from pylearn2.utils.exc import ConfigError, DivergenceError
-from pylearn2.utils.iteration import has_uniform_batch_size
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +50,9 @@ class SGD(TrainingAlgorithm):
     ``monitoring_dataset`` is one dataset or a dict ``{name: dataset}`` (channel prefix
     ``name_``). ``update_callbacks`` (one object or a list) are called as ``cb(self)``
     after every minibatch. ``seed`` drives the training iterator's shuffling; its state
-    persists across epochs and is saved for exact resume.
+    persists across epochs and is saved for exact resume. ``monitoring_costs``
+    ({name: Cost}) adds each cost's value as the channel ``<dataset>_<name>``.
+    ``init_momentum`` is the deprecated spelling of ``learning_rule: Momentum``.
     """
 
     def __init__(
@@ -67,7 +74,17 @@ class SGD(TrainingAlgorithm):
         monitoring_costs: dict[str, Cost] | None = None,
         seed: Any = (2012, 10, 5),
         device: str | None = None,
+        init_momentum: float | None = None,
     ) -> None:
+        if init_momentum is not None:
+            if learning_rule is not None:
+                raise ConfigError("SGD got both init_momentum and learning_rule; move the "
+                                  "momentum into learning_rule: !obj:pylearn2.training_algorithms"
+                                  ".learning_rule.Momentum {init_momentum: ...}.")
+            warnings.warn("SGD(init_momentum=...) is deprecated; use learning_rule: "
+                          "!obj:pylearn2.training_algorithms.learning_rule.Momentum "
+                          "{init_momentum: ...}.", DeprecationWarning, stacklevel=2)
+            learning_rule = Momentum(init_momentum)
         if isinstance(cost, (list, tuple)):
             raise ConfigError("SGD got a list of costs; combine them with "
                               "!obj:pylearn2.costs.cost.SumOfCosts {costs: [...]}.")
@@ -102,7 +119,8 @@ class SGD(TrainingAlgorithm):
         self.model = model
         if self.cost is None:
             self.cost = model.get_default_cost()
-        self._reconcile_batch_size(model, dataset)
+        self.batch_size = reconcile_batch_size("SGD", model, dataset, self.batch_size,
+                                               self.set_batch_size, self.train_iteration_mode)
         self._dataset_size = dataset.get_num_examples()
         if self._dataset_size is None and self.batches_per_iter is None:
             raise ConfigError("The training dataset is an endless stream, so an epoch has no "
@@ -134,27 +152,6 @@ class SGD(TrainingAlgorithm):
             )
         self.monitor.add_global_channels(lambda: {"learning_rate": self.learning_rate})
         self.rule.add_channels_to_monitor(self.monitor, self.monitoring_dataset)
-
-    def _reconcile_batch_size(self, model: Any, dataset: Any) -> None:
-        forced = getattr(model, "force_batch_size", None)
-        if forced and self.batch_size and forced != self.batch_size:
-            if not self.set_batch_size:
-                raise ConfigError(
-                    f"SGD batch_size={self.batch_size} conflicts with the model's batch size "
-                    f"{forced}; make them equal or set set_batch_size: True."
-                )
-            model.set_batch_size(self.batch_size)
-        self.batch_size = self.batch_size or forced
-        if not self.batch_size:
-            raise NoBatchSizeError()
-        if forced and not has_uniform_batch_size(self.train_iteration_mode):
-            n = dataset.get_num_examples()
-            if n is not None and n % self.batch_size:
-                raise ConfigError(
-                    f"The model needs batches of exactly {self.batch_size} but the dataset has "
-                    f"{n} examples; use an even_* train_iteration_mode (e.g. "
-                    "even_shuffled_sequential)."
-                )
 
     # -- training ----------------------------------------------------------------------
     def train(self, dataset: Any) -> None:

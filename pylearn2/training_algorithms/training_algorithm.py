@@ -66,6 +66,38 @@ class SelfTraining(TrainingAlgorithm):
         return f"{type(self.model).__name__}.continue_learning() returned False"
 
 
+def reconcile_batch_size(algorithm_name: str, model: Any, dataset: Any, batch_size: int | None,
+                         set_batch_size: bool, mode: str) -> int:
+    """The batch size to train with, given the algorithm's and the model's.
+
+    A model with ``force_batch_size`` needs exactly that many examples per batch: a
+    different ``batch_size`` is an error unless ``set_batch_size`` (which resizes the
+    model), and a dataset whose size is not a multiple needs an ``even_*`` mode.
+    """
+    from pylearn2.utils.iteration import has_uniform_batch_size
+
+    forced = getattr(model, "force_batch_size", None)
+    if forced and batch_size and forced != batch_size:
+        if not set_batch_size:
+            raise ConfigError(
+                f"{algorithm_name} batch_size={batch_size} conflicts with the model's batch size "
+                f"{forced}; make them equal or set set_batch_size: True."
+            )
+        model.set_batch_size(batch_size)
+    batch_size = batch_size or forced
+    if not batch_size:
+        raise NoBatchSizeError()
+    if forced and not has_uniform_batch_size(mode):
+        n = dataset.get_num_examples()
+        if n is not None and n % batch_size:
+            raise ConfigError(
+                f"The model needs batches of exactly {batch_size} but the dataset has "
+                f"{n} examples; use an even_* train_iteration_mode (e.g. "
+                "even_shuffled_sequential)."
+            )
+    return int(batch_size)
+
+
 def resolve_device(device: str | torch.device | None) -> torch.device:
     """``device`` argument, else ``PYLEARN2_DEVICE``, else CUDA when available, else CPU."""
     name = device or os.environ.get("PYLEARN2_DEVICE")
