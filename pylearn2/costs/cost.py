@@ -22,7 +22,7 @@ import torch
 
 from pylearn2.space import CompositeSpace, NullSpace, Space
 from pylearn2.utils.data_specs_util import merge_data_specs, select_from_flat
-from pylearn2.utils.exc import ConfigError
+from pylearn2.utils.exc import ConfigError, did_you_mean
 from pylearn2.utils.init_args import InitArgsMixin
 from pylearn2.utils.rng import DeviceGenerator
 
@@ -211,14 +211,33 @@ class MethodCost(Cost):
 
 
 class LpPenalty(NullDataSpecsMixin, Cost):
-    """``sum_v ||v||_p^p`` over the given tensors (e.g. a model's weights)."""
+    """``sum_v sum(|v|^p)`` over ``variables``: tensors, or names of the model's parameters
+    (``'layers.0.W'``, as listed by ``model.named_parameters()``) for use from YAML."""
 
-    def __init__(self, variables: Sequence[torch.Tensor], p: float) -> None:
+    def __init__(self, variables: Sequence[torch.Tensor | str], p: float) -> None:
+        if isinstance(variables, (str, torch.Tensor)):
+            variables = [variables]
+        if not float(p) > 0:
+            raise ConfigError(f"LpPenalty: p must be positive, got {p}.")
         self.variables = list(variables)
         self.p = p
 
+    def _tensors(self, model) -> list[torch.Tensor]:
+        named = dict(model.named_parameters()) if model is not None else {}
+        out = []
+        for v in self.variables:
+            if isinstance(v, str):
+                if v not in named:
+                    raise ConfigError(f"LpPenalty: the model has no parameter {v!r}."
+                                      f"{did_you_mean(v, named)} Parameters: "
+                                      f"{', '.join(named) or '(none)'}.")
+                out.append(named[v])
+            else:
+                out.append(v)
+        return out
+
     def expr(self, model, data: Any = None, **kwargs: Any) -> torch.Tensor:
-        return sum(v.abs().pow(self.p).sum() for v in self.variables)
+        return sum(v.abs().pow(self.p).sum() for v in self._tensors(model))
 
 
 __all__ = ["Cost", "StochasticCost", "SumOfCosts", "MethodCost", "LpPenalty", "DefaultDataSpecsMixin",

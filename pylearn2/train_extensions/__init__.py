@@ -55,3 +55,8 @@ def call_hook(extension: Any, hook: str, **context: Any) -> None:
         method(**context)
     else:
         method(**{k: v for k, v in context.items() if k in params})
+
+
+from pylearn2.train_extensions.channels import ChannelSmoother, SharedSetter  # noqa: E402
+
+__all__ = ["HOOKS", "TrainExtension", "call_hook", "ChannelSmoother", "SharedSetter"]

@@ -21,7 +21,9 @@ class WindowAndFlip(TrainExtension):
     left-right flip) per image after every epoch; ``randomize_once`` datasets get one at
     the start; ``center`` datasets get the central window once (e.g. the test set).
     ``pad_randomized`` zero-pads the randomized images first, so windows may reach past
-    the edge. The original images are kept, so every epoch draws from them afresh.
+    the edge. The original images are kept, so every epoch draws from them afresh. The
+    crops are vectorised numpy indexing (no compiled helpers); a resumed run holds the
+    same windows as an uninterrupted one.
     """
 
     def __init__(self, window_shape: Sequence[int], randomize: Sequence[Any] | None = None,
@@ -33,6 +35,8 @@ class WindowAndFlip(TrainExtension):
         self.pad_randomized, self.flip = int(pad_randomized), flip
         self.rng = np.random.default_rng([int(s) for s in np.atleast_1d(rng)])
         self._originals: dict[int, np.ndarray] = {}
+        self._setup_state: dict | None = None
+        self._draw_state: dict | None = None
 
     def _original(self, dataset: Any) -> np.ndarray:
         key = id(dataset)
@@ -78,17 +82,36 @@ class WindowAndFlip(TrainExtension):
 
     def setup(self, model: Any = None, dataset: Any = None, algorithm: Any = None,
               **kwargs: Any) -> None:
+        self._setup_state = self.rng.bit_generator.state
+        self._draw_state = None
+        self._draw_setup()
+
+    def _draw_setup(self) -> None:
         for ds in self.center:
             self._store(ds, self.central_windows(self._original(ds)))
         for ds in self.randomize_once + self.randomize:
             self._store(ds, self.random_windows(self._original(ds)))
 
     def on_monitor(self, **kwargs: Any) -> None:
+        self._draw_state = self.rng.bit_generator.state
+        self._draw_epoch()
+
+    def _draw_epoch(self) -> None:
         for ds in self.randomize:
             self._store(ds, self.random_windows(self._original(ds)))
 
     def state_dict(self) -> dict[str, Any]:
-        return {"rng": self.rng.bit_generator.state}
+        return {"rng": self.rng.bit_generator.state,
+                "setup_state": self._setup_state, "draw_state": self._draw_state}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore the generator and, when set up, redraw the windows the datasets held
+        when the state was saved (those of setup, then of the last monitor call)."""
+        if self._setup_state is not None and state.get("setup_state"):
+            self._setup_state, self._draw_state = state["setup_state"], state.get("draw_state")
+            self.rng.bit_generator.state = self._setup_state
+            self._draw_setup()
+            if self._draw_state is not None:
+                self.rng.bit_generator.state = self._draw_state
+                self._draw_epoch()
         self.rng.bit_generator.state = state["rng"]

@@ -7,6 +7,7 @@ from typing import Any
 import torch
 
 from pylearn2.costs.cost import StochasticCost
+from pylearn2.utils.exc import ConfigError
 
 
 class Dropout(StochasticCost):
@@ -26,6 +27,11 @@ class Dropout(StochasticCost):
                  input_include_probs: dict[str, float] | None = None,
                  default_input_scale: float = 2.0, input_scales: dict[str, float] | None = None,
                  per_example: bool = True, seed: int = 2013) -> None:
+        probs = {"default_input_include_prob": default_input_include_prob,
+                 **{f"input_include_probs[{k!r}]": v for k, v in (input_include_probs or {}).items()}}
+        for where, prob in probs.items():
+            if not 0.0 < float(prob) <= 1.0:
+                raise ConfigError(f"Dropout {where} must be in (0, 1], got {prob}.")
         self.default_input_include_prob = default_input_include_prob
         self.input_include_probs = dict(input_include_probs or {})
         self.default_input_scale = default_input_scale
