@@ -189,7 +189,8 @@ class Monitor:
             self.add_producer(_cost_producer(model, cost, "objective"), cost_specs, name, prefix)
             for cname, extra in (extra_costs or {}).items():
                 specs = extra.get_data_specs(model)
-                self.add_producer(_cost_producer(model, extra, cname), specs, name, prefix)
+                self.add_producer(_cost_producer(model, extra, cname, f"{cname}_"), specs, name,
+                                  prefix)
             model_specs = model.get_monitoring_data_specs()
             if not isinstance(model_specs[0], NullSpace):
                 self.add_producer(model.get_monitoring_channels, model_specs, name, prefix)
@@ -293,9 +294,11 @@ class Monitor:
         self.training_succeeded = bool(state.get("training_succeeded", False))
 
 
-def _cost_producer(model: Any, cost: Any, value_name: str) -> Producer:
+def _cost_producer(model: Any, cost: Any, value_name: str, channel_prefix: str = "") -> Producer:
+    """The cost's value as ``value_name`` and its own channels as ``channel_prefix<name>``."""
     def producer(data: Any) -> dict[str, torch.Tensor]:
-        channels = dict(cost.get_monitoring_channels(model, data))
+        channels = {channel_prefix + k: v
+                    for k, v in cost.get_monitoring_channels(model, data).items()}
         value = cost.monitoring_expr(model, data)
         if value is not None:
             channels[value_name] = value
