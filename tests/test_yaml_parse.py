@@ -9,8 +9,17 @@ import pytest
 from pylearn2.config import yaml_parse
 from pylearn2.config.yaml_parse import YAMLConfigError, load, load_path, load_train_file
 from pylearn2.space import CompositeSpace, Conv2DSpace, VectorSpace
+from pylearn2.utils import allowlist
 from pylearn2.utils.allowlist import allow_module
-from pylearn2.utils.exc import ConfigError, EnvironmentVariableError, NoDataPathError, UnsafeObjectError
+from pylearn2.utils.exc import (
+    ConfigError,
+    EnvironmentVariableError,
+    ModelFileError,
+    NoDataPathError,
+    ShapeError,
+    UnsafeObjectError,
+)
+from pylearn2.utils.string_utils import preprocess
 
 
 def write(tmp_path, text, name="job.yaml"):
@@ -123,20 +132,35 @@ def test_reexported_module_attribute_is_refused():
 
 
 def test_allowing_a_module_explicitly(monkeypatch):
-    with pytest.raises(UnsafeObjectError):
+    import json
+    import string
+
+    monkeypatch.setattr(allowlist, "_EXTRA_ALLOWED", set())
+    with pytest.raises(UnsafeObjectError, match="PYLEARN2_ALLOW_MODULES"):
+        load("!import json.dumps")
+    assert load("!import json.dumps", allow="json") is json.dumps
+    with pytest.raises(UnsafeObjectError):  # allow= lasts for that call only
         load("!import json.dumps")
     monkeypatch.setenv("PYLEARN2_ALLOW_MODULES", "json")
-    import json
-
     assert load("!import json.dumps") is json.dumps
     allow_module("string")
-    assert load("!import string.capwords")("ab cd") == "Ab Cd"
+    assert load("!import string.capwords") is string.capwords
 
 
 def test_pkl_loads_model_files_without_pickle(tmp_path):
     arr = tmp_path / "a.npy"
     np.save(arr, np.arange(3))
-    assert list(load(f"!pkl: '{arr}'")) == [0, 1, 2]
+    graph = load("x: !pkl: '${P2_DIR}/a.npy'", environ={"P2_DIR": str(tmp_path)})
+    np.testing.assert_array_equal(graph["x"], [0, 1, 2])
+    np.savez(tmp_path / "b.npz", w=np.eye(2), b=np.ones(3))
+    arrays = load(f"!pkl: '{tmp_path / 'b.npz'}'")
+    np.testing.assert_array_equal(arrays["w"], np.eye(2))
+    np.testing.assert_array_equal(arrays["b"], np.ones(3))
+    np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(ModelFileError, match="<string>:2"):
+        load(f"a: 1\nb: !pkl: '{tmp_path / 'obj.npy'}'")
+    with pytest.raises(YAMLConfigError, match="<string>:1.*does not exist"):
+        load(f"!pkl: '{tmp_path / 'missing.npy'}'")
     with pytest.raises(YAMLConfigError, match="space between"):
         load("!pkl:x 'a.pkl'")
 
@@ -173,3 +197,100 @@ def test_undefined_variables(monkeypatch):
         load("a: '${P2_SOMETHNG_LONG}'")
     with pytest.raises(ConfigError, match="not followed by"):
         load("a: '${OPEN'")
+
+
+def test_tag_and_anchor_in_either_order_and_top_level_list():
+    objs = load("""
+        - !obj:pylearn2.space.VectorSpace &a {dim: 2}
+        - &b !obj:pylearn2.space.VectorSpace {dim: 2}
+        - *a
+        - *b
+    """)
+    assert isinstance(objs, list) and len(objs) == 4
+    assert objs[0] is objs[2] and objs[1] is objs[3] and objs[0] is not objs[1]
+    assert objs[0] == objs[1] == VectorSpace(2)
+
+
+def test_scientific_notation_survives_yaml_src():
+    space = load("!obj:pylearn2.space.CompositeSpace {components: "
+                 "[!obj:pylearn2.space.VectorSpace {dim: 1, dtype: '1e-3'}]}")
+    inner = yaml_parse.load(space.yaml_src, instantiate=False).kwargs["components"][0]
+    assert inner.kwargs["dtype"] == "1e-3"  # a quoted number stays a string
+    graph = load("{a: 1e-3, b: '${P2_X}'}", instantiate=False)
+    assert graph["a"] == 1e-3 and graph["b"] == "${P2_X}"  # no substitution before building
+    with pytest.raises(YAMLConfigError, match="<string>:1: !float expects a number"):
+        load("!float 'abc'")
+
+
+def test_constructor_errors_are_located_and_chained(tmp_path, monkeypatch):
+    with pytest.raises(YAMLConfigError) as info:
+        load("a: 1\nb: !obj:numpy.zeros {shape: 'abc'}")
+    assert "<string>:2: building numpy.zeros failed: TypeError" in str(info.value)
+    assert "Check the arguments" in str(info.value)
+    assert isinstance(info.value.__cause__, TypeError)
+    # A library error keeps its own type and message, with the location in front.
+    (tmp_path / "p2_user_mod.py").write_text(textwrap.dedent("""
+        from pylearn2.utils.exc import ShapeError
+
+        class Picky:
+            def __init__(self, width):
+                raise ShapeError(f"width {width} does not fit; use 3")
+    """))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ShapeError) as info:
+        load("\n!obj:p2_user_mod.Picky {width: 5}", allow="p2_user_mod")
+    assert str(info.value) == "<string>:2: width 5 does not fit; use 3"
+
+
+def test_undefined_variable_in_a_key_names_its_line(tmp_path, monkeypatch):
+    monkeypatch.delenv("P2_MISSING", raising=False)
+    path = write(tmp_path, "a: 1\nb:\n  '${P2_MISSING}': 2\n")
+    with pytest.raises(EnvironmentVariableError, match=f"{path}:3: .*P2_MISSING"):
+        load_path(path)
+
+
+@pytest.mark.parametrize("name,why", [
+    ("torch.builtins.eval", "'builtins'"),  # a module re-exported by torch
+    ("pylearn2.utils.serial.np.load", "numpy.load"),  # a denied function reached by alias
+    ("pylearn2.utils.serial.torch.hub.load_state_dict_from_url", "torch.hub"),
+    ("torch.serialization.pickle.loads", "refused"),
+    ("numpy.lib.npyio.NpzFile", "refused"),
+    ("torch.utils.benchmark.Timer", "refused"),  # executes statement strings
+    ("torch.jit.load", "refused"),
+    ("pylearn2.utils.allowlist.allow_module", "refused"),  # would widen the allowlist
+    ("pylearn2.config.yaml_parse.load", "allow= argument"),
+    ("pylearn2.utils.serial.load", "!pkl:"),
+    ("pylearn2.scripts.cli.main", "refused"),
+    ("numpy.random._pickle", "private"),
+])
+def test_refuses_denied_names_and_aliases(name, why):
+    with pytest.raises(UnsafeObjectError, match=r"<string>:1: .*" + __import__("re").escape(why)):
+        load(f"!import {name}")
+
+
+def test_plain_values_from_allowed_modules_are_allowed_and_allow_module_from_yaml_is_not():
+    assert load("!import numpy.pi") == np.pi
+    assert load("!import torch.float32") is __import__("torch").float32
+    before = allowlist.allowed_prefixes()
+    with pytest.raises(UnsafeObjectError):
+        load("""
+            - !obj:pylearn2.utils.allowlist.allow_module {name: os}
+            - !obj:os.system {command: 'true'}
+        """)
+    assert allowlist.allowed_prefixes() == before
+
+
+def test_preprocess_substitutes_every_reference(monkeypatch):
+    monkeypatch.setenv("P2_A", "env")
+    monkeypatch.setenv("P2_B", "b")
+    assert preprocess("${P2_A}/${P2_B}-${P2_A}", {"P2_A": "x"}) == "x/b-x"
+    assert preprocess("no vars, $ alone") == "no vars, $ alone"
+    monkeypatch.delenv("PYLEARN2_VIEWER_COMMAND", raising=False)
+    with pytest.raises(EnvironmentVariableError, match="image viewer"):
+        preprocess("${PYLEARN2_VIEWER_COMMAND}")
+    with pytest.raises(ConfigError, match="not followed by"):
+        preprocess("${P2_A")
+    with pytest.raises(ConfigError, match="not a variable name"):
+        preprocess("${ P2_A }")
+    with pytest.raises(EnvironmentVariableError, match="Did you mean 'P2_LONG_NAME'"):
+        preprocess("${P2_LONG_NAMR}", {"P2_LONG_NAME": "1"})

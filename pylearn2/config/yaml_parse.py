@@ -21,23 +21,20 @@ from __future__ import annotations
 import inspect
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import yaml
 
 from pylearn2.utils import allowlist
-from pylearn2.utils.exc import (
-    ConfigError,
-    EnvironmentVariableError,
-    NoDataPathError,
-    Pylearn2Error,
-    did_you_mean,
-)
+from pylearn2.utils.exc import ConfigError, Pylearn2Error, did_you_mean
 from pylearn2.utils.init_args import effective_parameters
+from pylearn2.utils.string_utils import preprocess
+
+__all__ = ["YAMLConfigError", "load", "load_path", "load_train_file", "preprocess",
+           "train_file_environ"]
 
 SCIENTIFIC_NOTATION = re.compile(r"^[-+]?(\d+\.?\d*|\d*\.?\d+)?[eE][-+]?\d+$")
-_VAR = re.compile(r"\$\{([^}]*)\}")
 
 
 class YAMLConfigError(ConfigError):
@@ -176,14 +173,27 @@ def _node_source(node: yaml.Node) -> str:
 
 # -- public API -------------------------------------------------------------------------------
 def load(stream: Any, environ: Mapping[str, str] | None = None, instantiate: bool = True,
-         source: str | None = None, allow: Any = None, **kwargs: Any) -> Any:
-    """Parse YAML text (or a file object) and, unless ``instantiate`` is False, build it."""
+         source: str | None = None, allow: str | Iterable[str] | None = None,
+         **kwargs: Any) -> Any:
+    """Parse YAML text (or a file object) and, unless ``instantiate`` is False, build it.
+
+    ``environ`` values take precedence over os.environ for ``${VAR}``; ``source`` is the
+    name used in error messages; ``allow`` names extra packages allowed for this call
+    only. Other keyword arguments are accepted for compatibility and ignored: the loader
+    is always the safe one.
+    """
     text = stream.read() if hasattr(stream, "read") else stream
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
     if not isinstance(text, str):
         raise ConfigError(f"YAML input must be text, got {type(text).__name__}.")
     source = source or getattr(stream, "name", None) or "<string>"
-    for module in ([allow] if isinstance(allow, str) else list(allow or [])):
-        allowlist.allow_module(module)
+    with allowlist.allowing(allow):
+        return _parse_and_build(text, source, environ, instantiate)
+
+
+def _parse_and_build(text: str, source: str, environ: Mapping[str, str] | None,
+                     instantiate: bool) -> Any:
     try:
         graph = yaml.load(text, Loader=_make_loader(source))
     except Pylearn2Error:
@@ -201,7 +211,8 @@ def load(stream: Any, environ: Mapping[str, str] | None = None, instantiate: boo
 
 
 def load_path(path: str, environ: Mapping[str, str] | None = None, instantiate: bool = True,
-              hyperparams: Mapping[str, Any] | None = None, allow: Any = None,
+              hyperparams: Mapping[str, Any] | None = None,
+              allow: str | Iterable[str] | None = None,
               **kwargs: Any) -> Any:
     """Load a YAML file; ``hyperparams`` fills ``%(name)s`` placeholders first."""
     try:
@@ -236,32 +247,10 @@ def train_file_environ(config_file_path: str) -> dict[str, str]:
 
 
 def load_train_file(config_file_path: str, environ: Mapping[str, str] | None = None,
-                    allow: Any = None) -> Any:
+                    allow: str | Iterable[str] | None = None) -> Any:
     """Set the PYLEARN2_TRAIN_* environment variables from the path, then load the file."""
     os.environ.update(train_file_environ(config_file_path))
     return load_path(config_file_path, environ=environ, allow=allow)
-
-
-def preprocess(string: str, environ: Mapping[str, str] | None = None) -> str:
-    """Replace every ``${VAR}`` in ``string`` with ``environ`` or ``os.environ`` values."""
-    environ = environ or {}
-    if "${" in string and string.count("${") != len(_VAR.findall(string)):
-        raise ConfigError(f"Open ${{ not followed by }} in {string!r}.")
-
-    def value(match: re.Match) -> str:
-        name = match.group(1)
-        if name in environ:
-            return str(environ[name])
-        if name in os.environ:
-            return os.environ[name]
-        if name == "PYLEARN2_DATA_PATH":
-            raise NoDataPathError()
-        raise EnvironmentVariableError(
-            f"Environment variable {name!r} is not set.{did_you_mean(name, os.environ)} "
-            f"Set it (export {name}=...) or pass it in environ."
-        )
-
-    return _VAR.sub(value, string)
 
 
 class _Builder:
@@ -313,7 +302,8 @@ class _Builder:
         try:
             obj = serial.load(path)
         except FileNotFoundError:
-            raise YAMLConfigError(f"{node.where}: !pkl: file {path!r} does not exist.") from None
+            raise YAMLConfigError(f"{node.where}: !pkl: file {path!r} does not exist; check the "
+                                  "path (after ${VAR} substitution).") from None
         except Pylearn2Error as err:
             raise _located(err, node.where) from None
         _set_yaml_src(obj, node.yaml_src)
@@ -330,7 +320,8 @@ class _Builder:
             raise _located(err, proxy.where) from None
         except Exception as err:
             raise YAMLConfigError(
-                f"{proxy.where}: building {proxy.path} failed: {type(err).__name__}: {err}"
+                f"{proxy.where}: building {proxy.path} failed: {type(err).__name__}: {err}. "
+                f"Check the arguments given to {proxy.path} there."
             ) from err
         _set_yaml_src(obj, proxy.yaml_src)
         return obj
