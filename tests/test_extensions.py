@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 from pylearn2.config import yaml_parse
 from pylearn2.datasets.dense_design_matrix import DenseDesignMatrix
@@ -158,3 +159,164 @@ def test_continued_training_pattern(tmp_path):
     with pytest.raises(ConfigError, match="no monitor"):
         MatchChannel("a", "b", "nope").continue_learning(second.model)
     assert push_monitor  # the YAML above used it through !obj:
+
+
+def tiny_classification(n=40, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3)).astype(np.float32)
+    y = (X[:, :1] > 0).astype(np.int64)
+    return DenseDesignMatrix(X=X, y=y, y_labels=2)
+
+
+def tiny_softmax():
+    from pylearn2.models.mlp import MLP, Softmax
+
+    return MLP(nvis=3, seed=[2], layers=[Softmax(n_classes=2, layer_name="y", irange=0.3)])
+
+
+def sgd(epochs, **kwargs):
+    from pylearn2.training_algorithms.sgd import SGD
+
+    return SGD(learning_rate=kwargs.pop("learning_rate", 0.1), batch_size=10,
+               termination_criterion=EpochCounter(epochs), **kwargs)
+
+
+def test_save_best_in_a_run_writes_exactly_the_improving_epochs(tmp_path, monkeypatch):
+    from pylearn2.train import Train
+    from pylearn2.train_extensions.best_params import MonitorBasedSaveBest
+
+    writes = []
+    real_save = serial.save
+
+    def spy(path, model, **kwargs):
+        if path.endswith("best.pkl"):
+            writes.append(model.monitor.get_epochs_seen())
+        real_save(path, model, **kwargs)
+
+    monkeypatch.setattr(serial, "save", spy)
+    best = MonitorBasedSaveBest("valid_y_misclass", save_path=str(tmp_path / "best.pkl"),
+                                store_best_model=True)
+    model = tiny_softmax()
+    Train(dataset=tiny_classification(), model=model, extensions=[best], algorithm=sgd(
+        6, learning_rate=0.3, monitoring_dataset={"valid": tiny_classification(seed=1)})).main_loop()
+    record = model.monitor.channels["valid_y_misclass"].val_record
+    improving = [e for e, v in enumerate(record) if v < min(record[:e], default=np.inf)]
+    assert writes == improving and best.best_cost == min(record)
+    saved = serial.load(str(tmp_path / "best.pkl"))
+    assert saved.monitor.get_epochs_seen() == improving[-1]
+    assert saved.tag["MonitorBasedSaveBest"]["best_cost"] == min(record)
+    assert best.best_model.monitor.get_epochs_seen() == improving[-1]
+
+
+class Snapshots:
+    def __init__(self):
+        self.taken = []
+
+    def on_monitor(self, model, **kwargs):
+        self.taken.append({k: v.clone() for k, v in model.state_dict().items()})
+
+
+def test_keep_best_params_by_cost_or_channel():
+    from pylearn2.costs.mlp import Default
+    from pylearn2.monitor import get_channel
+    from pylearn2.train import Train
+    from pylearn2.train_extensions.best_params import KeepBestParams
+
+    valid = tiny_classification(seed=1)
+    for make in (lambda m: KeepBestParams(m, Default(), valid, batch_size=7),
+                 lambda m: KeepBestParams(channel_name="valid_objective")):
+        model = tiny_softmax()
+        keep = make(model)
+        snap = Snapshots()
+        snapshots = snap.taken
+        Train(dataset=tiny_classification(), model=model, extensions=[keep, snap],
+              algorithm=sgd(5, learning_rate=2.0,
+                            monitoring_dataset={"valid": valid})).main_loop()
+        values = model.monitor.channels["valid_objective"].val_record
+        best = int(np.argmin(values))
+        for key, tensor in snapshots[best].items():  # restored at the end of training
+            assert torch.equal(model.state_dict()[key], tensor)
+        assert keep.best_cost == pytest.approx(min(values), rel=1e-6)
+        assert get_channel(model, valid, "objective", Default(), 40) == \
+            pytest.approx(min(values), rel=1e-5)
+    with pytest.raises(ConfigError, match="channel_name, or cost"):
+        KeepBestParams()
+
+
+def test_shared_setter_applies_updates_by_epoch_and_publishes_them():
+    from pylearn2.train import Train
+    from pylearn2.train_extensions import SharedSetter
+
+    setter = SharedSetter([[0, "algorithm.learning_rate", 0.05],
+                           [2, "algorithm.learning_rate", 0.01],
+                           [3, "model.layers.0.W_lr_scale", 0.5]])
+    model = tiny_softmax()
+    job = Train(dataset=tiny_classification(), model=model, extensions=[setter],
+                algorithm=sgd(4))
+    job.main_loop()
+    # the record after epoch e shows the rate used in epoch e; updates land after epoch e
+    assert model.monitor.channels["algorithm_learning_rate"].val_record == \
+        [0.1, 0.05, 0.05, 0.01, 0.01]
+    assert model.layers[0].W_lr_scale == 0.5
+    fresh = SharedSetter([[2, "algorithm.learning_rate", 0.01]])
+    algo = sgd(1)
+    fresh.load_state_dict({"applied_through": 3})  # before setup: applied at setup
+    fresh.setup(model=tiny_softmax(), algorithm=algo)
+    assert algo.learning_rate == 0.01
+    with pytest.raises(ConfigError, match="starting with one of"):
+        SharedSetter([[1, "learning_rate", 0.1]])
+    with pytest.raises(ConfigError, match="has no attribute 'lerning_rate'"):
+        SharedSetter([[1, "algorithm.lerning_rate", 0.1]]).setup(model=tiny_softmax(),
+                                                                  algorithm=algo)
+
+
+def test_channel_smoother_and_its_checks():
+    from pylearn2.train_extensions import ChannelSmoother
+
+    model = FakeModel([])
+    smoother = ChannelSmoother("v", "v_smooth", k=2)
+    for value in [4.0, 2.0, 6.0]:
+        model.step(value)
+        smoother.on_monitor(model=model)
+    assert model.monitor.channels["v_smooth"].val_record == [4.0, 3.0, 4.0]
+    assert model.monitor.channels["v_smooth"].epoch_record == [1, 2, 3]
+    with pytest.raises(ConfigError, match="k must be"):
+        ChannelSmoother("v", "w", k=0)
+
+
+def test_window_and_flip_resumes_with_the_same_windows():
+    rng = np.random.default_rng(5)
+    images = rng.uniform(size=(8, 6, 6, 1)).astype(np.float32)
+
+    def build():
+        train = DenseDesignMatrix(topo_view=images.copy())
+        return train, WindowAndFlip((4, 4), randomize=[train], rng=[3])
+
+    train, ext = build()
+    ext.setup()
+    ext.on_monitor()
+    ext.on_monitor()
+    state = ext.state_dict()
+    expected_now = train.get_topological_view().copy()
+    ext.on_monitor()
+    expected_next = train.get_topological_view().copy()
+    train2, ext2 = build()
+    ext2.setup()
+    ext2.load_state_dict(state)
+    np.testing.assert_array_equal(train2.get_topological_view(), expected_now)
+    ext2.on_monitor()
+    np.testing.assert_array_equal(train2.get_topological_view(), expected_next)
+
+
+def test_polyak_saves_the_averaged_parameters(tmp_path):
+    from pylearn2.train import Train
+    from pylearn2.train_extensions.polyak import PolyakAveraging
+
+    polyak = PolyakAveraging(start=1, save_path=str(tmp_path / "avg.pkl"))
+    model = tiny_softmax()
+    Train(dataset=tiny_classification(), model=model, extensions=[polyak],
+          algorithm=sgd(3)).main_loop()
+    saved = serial.load(str(tmp_path / "avg.pkl"))
+    for name, value in saved.named_parameters():
+        assert torch.equal(value.detach(), polyak.average[name])
+        assert not torch.equal(value.detach(), dict(model.named_parameters())[name].detach())

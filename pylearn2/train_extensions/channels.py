@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from pylearn2.monitor import Monitor
 from pylearn2.train_extensions import TrainExtension
 from pylearn2.utils.exc import ConfigError
 
@@ -32,8 +33,11 @@ class ChannelSmoother(TrainExtension):
             return
         out = monitor._channel(self.channel_to_publish, source.dataset_name)
         out.val_record.append(sum(values) / len(values))
-        for record in ("batch_record", "example_record", "epoch_record", "time_record"):
-            getattr(out, record).append(getattr(source, record)[-1])
+        now = {"batch_record": monitor.get_batches_seen, "example_record": monitor.get_examples_seen,
+               "epoch_record": monitor.get_epochs_seen, "time_record": monitor.seconds_trained}
+        for record, current in now.items():
+            stamps = getattr(source, record)
+            getattr(out, record).append(stamps[-1] if stamps else current())
 
 
 class SharedSetter(TrainExtension):
@@ -44,7 +48,8 @@ class SharedSetter(TrainExtension):
     e.g. ``'algorithm.learning_rate'``, ``'algorithm.learning_rule.momentum'`` or
     ``'model.layers.0.include_prob'`` (numbers index lists). The update for epoch ``e`` is
     applied at the monitor call after ``e`` epochs (``e = 0``: before training), and each
-    target is published as a monitor channel named after it (dots become underscores).
+    target holding a number is published as a monitor channel named after it (dots
+    become underscores).
     A resumed run re-applies the updates of the epochs already seen.
     """
 
@@ -78,9 +83,7 @@ class SharedSetter(TrainExtension):
         if self._pending is not None:
             self._apply_through(self._pending)
             self._pending = None
-        name = {t: t.replace(".", "_") for t in targets}
-        model.monitor.add_global_channels(
-            lambda: {name[t]: float(self._get(t)) for t in targets})
+        Monitor.get_monitor(model).add_global_channels(self._channels)
 
     def _resolve(self, target: str) -> tuple[Any, str]:
         parts = target.split(".")
@@ -96,9 +99,16 @@ class SharedSetter(TrainExtension):
                               f"{parts[-1]!r} (target {target!r}).")
         return obj, parts[-1]
 
-    def _get(self, target: str) -> Any:
-        obj, attr = self._resolve(target)
-        return getattr(obj, attr)
+    def _channels(self) -> dict[str, float]:
+        """Each target's current value (those that are numbers), named with underscores."""
+        out = {}
+        for target in sorted({t for _, t, _ in self._updates}):
+            obj, attr = self._resolve(target)
+            try:
+                out[target.replace(".", "_")] = float(getattr(obj, attr))
+            except (TypeError, ValueError):
+                continue
+        return out
 
     def _apply_through(self, epoch: int) -> None:
         for when, target, value in self._updates:
