@@ -108,8 +108,9 @@ class Momentum(LearningRule):
 class AdaDelta(LearningRule):
     """AdaDelta (Zeiler, 2012) with decay ``decay``.
 
-    As in the original library, the learning rate (times the parameter's scale) plays
-    the role of AdaDelta's epsilon inside both square roots; it is not a step size.
+    Deliberately, so that existing experiment files keep their meaning, the learning rate
+    (times the parameter's scale) plays the role of AdaDelta's epsilon inside both square
+    roots: ``delta = -sqrt(E[dx^2] + lr) / sqrt(E[g^2] + lr) * g``. It is not a step size.
     """
 
     def __init__(self, decay: float = 0.95) -> None:

@@ -2,12 +2,12 @@
 
 Callbacks (``update_callbacks``) count minibatches; extensions count epochs seen, so a
 resumed run continues the schedule exactly. All are importable from
-``pylearn2.training_algorithms.sgd`` as in the original experiment files.
+``pylearn2.training_algorithms.sgd``, where experiment files name them.
 
 Epoch schedules are evaluated at each monitor call with the count ``c = epochs_seen + 1``:
 the rate set after epoch ``e`` (and before training starts, ``e = 0``) is the one used
 while training epoch ``c``. So ``start: 1`` changes the rate already during the first
-epoch, as experiment files written for the original library expect.
+epoch, as existing experiment files expect.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ class AnnealedLearningRate(UpdateCallback):
 
 
 def linear_decay(lr0: float, t: int, start: int, saturate: int, decay_factor: float) -> float:
-    """The original's linear schedule: unchanged before ``start``, ``lr0 * decay_factor``
+    """The linear schedule: unchanged before ``start``, ``lr0 * decay_factor``
     from ``saturate`` on, and equal steps of ``(lr0 - lr0*decay_factor)/(saturate-start+1)``
     in between."""
     if t < start:
