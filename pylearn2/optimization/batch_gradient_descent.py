@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import torch
 
+from pylearn2.utils.exc import ConfigError
+
 log = logging.getLogger(__name__)
 
 Closure = Callable[[], torch.Tensor]
@@ -59,7 +61,8 @@ class BatchGradientDescent:
                  scale_step: float = 1.0, max_line_search_iters: int = 30,
                  value_and_grad: ValueAndGrad | None = None, verbose: bool = False) -> None:
         if line_search_mode not in (None, "exhaustive"):
-            raise ValueError(f"line_search_mode must be None or 'exhaustive', got {line_search_mode!r}")
+            raise ConfigError(f"line_search_mode must be None or 'exhaustive', got "
+                              f"{line_search_mode!r}.")
         self.params = list(params)
         self.objective = objective
         self.value_and_grad = value_and_grad
@@ -69,7 +72,7 @@ class BatchGradientDescent:
         if isinstance(init_alpha, (list, tuple)):
             init_alpha = max(float(a) for a in init_alpha)
         if not init_alpha > 0:
-            raise ValueError(f"init_alpha must be positive, got {init_alpha}")
+            raise ConfigError(f"init_alpha must be positive, got {init_alpha}.")
         self.init_alpha, self.min_init_alpha = float(init_alpha), float(min_init_alpha)
         self.scale_step = float(scale_step)
         self.max_line_search_iters = int(max_line_search_iters)

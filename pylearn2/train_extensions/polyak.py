@@ -8,6 +8,7 @@ import torch
 
 from pylearn2.train_extensions import TrainExtension
 from pylearn2.utils import distributed, serial
+from pylearn2.utils.exc import ConfigError
 
 
 class PolyakAveraging(TrainExtension):
@@ -29,7 +30,8 @@ class PolyakAveraging(TrainExtension):
     def setup(self, model: Any = None, dataset: Any = None, algorithm: Any = None,
               **kwargs: Any) -> None:
         if not hasattr(algorithm, "update_callbacks"):
-            raise TypeError("PolyakAveraging needs an algorithm with update_callbacks (SGD).")
+            raise ConfigError("PolyakAveraging needs an algorithm with update_callbacks (SGD); "
+                              "BGD makes no minibatch updates to average.")
         self._model = model
         algorithm.update_callbacks.append(self._after_update)
         self._active = model.monitor.get_epochs_seen() >= self.start
