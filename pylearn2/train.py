@@ -94,9 +94,9 @@ class Train(InitArgsMixin):
 
         Hook order: ``algorithm.setup`` -> ``ext.setup`` -> ``model.enforce_constraints``
         -> (``resume``: restore the checkpoint, else monitor -> ``ext.on_monitor`` for
-        epoch 0). Each epoch: ``ext.on_epoch_begin`` -> ``algorithm.train`` (or the
+        epoch 0, CSV row). Each epoch: ``ext.on_epoch_begin`` -> ``algorithm.train`` (or the
         model's ``train_all``) -> ``monitor.report_epoch`` -> monitor ->
-        ``ext.on_monitor`` -> every ``save_freq`` epochs ``ext.on_save`` + save -> stop
+        ``ext.on_monitor`` -> CSV row -> every ``save_freq`` epochs ``ext.on_save`` + save -> stop
         checks (stop request, ``algorithm.continue_learning``, time budget). At the end:
         final ``ext.on_save`` + save (when ``save_freq`` > 0) and ``ext.on_train_end``.
         """
@@ -153,9 +153,9 @@ class Train(InitArgsMixin):
 
     def run_callbacks_and_monitoring(self) -> None:
         self.monitor()
-        if self._csv is not None and distributed.is_main():
-            self._csv.write(self.monitor)
         self._call_extensions("on_monitor")
+        if self._csv is not None and distributed.is_main():
+            self._csv.write(self.monitor)  # after on_monitor: extensions may write channels
 
     def _call_extensions(self, hook: str) -> None:
         for extension in self.extensions:

@@ -10,6 +10,8 @@
 #   THREADS              torch threads per run (default: all cores)
 #   TIME_BUDGET          seconds of training per run, empty for none
 #   RESUME=1             continue each run from its checkpoint
+#   SEED                 seed for the model's initialisation and the algorithm's batch order
+#                        (outputs are then named <name>.seed<SEED>); empty: the examples' own
 # Each run's test error (of the best-validation model) is printed at the end and kept
 # in $OUT/<name>.summary together with epochs and wall time.
 set -euo pipefail
@@ -27,16 +29,25 @@ names=("$@")
 for name in "${names[@]}"; do
     [[ -f "examples/$name.yaml" ]] || { echo "no such example: examples/$name.yaml" >&2; exit 2; }
     # Run a copy in $OUT: ${PYLEARN2_TRAIN_DIR} (where the models go) is the YAML's folder.
-    config="$OUT/$name.yaml"
-    cp "examples/$name.yaml" "$config"
+    run="$name${SEED:+.seed$SEED}"
+    config="$OUT/$run.yaml"
+    if [[ -n "${SEED:-}" ]]; then
+        # Give the model (MLP / SoftmaxRegression) and the algorithm (SGD / BGD) the seed.
+        sed -E -e "s/(models\.(mlp\.MLP|softmax_regression\.SoftmaxRegression) \{)/\1 seed: $SEED,/" \
+               -e "s/(training_algorithms\.(sgd\.SGD|bgd\.BGD) \{)/\1 seed: $SEED,/" \
+               -e "s/${name}(_best)?\.pkl/$run\1.pkl/g" "examples/$name.yaml" >"$config"
+        [[ $(grep -c "seed: $SEED," "$config") -eq 2 ]] || { echo "could not seed $name" >&2; exit 2; }
+    else
+        cp "examples/$name.yaml" "$config"
+    fi
     args=(-T)
     [[ -n "${TIME_BUDGET:-}" ]] && args+=(--time-budget "$TIME_BUDGET")
     [[ "${RESUME:-0}" == 1 ]] && args+=(--resume)
-    echo "== $name: $config -> $OUT/ (log $OUT/$name.log)"
+    echo "== $run: $config -> $OUT/ (log $OUT/$run.log)"
     start=$(date +%s)
-    .venv/bin/pylearn2 train "${args[@]}" "$config" >"$OUT/$name.log" 2>&1
+    .venv/bin/pylearn2 train "${args[@]}" "$config" >"$OUT/$run.log" 2>&1
     wall=$(( $(date +%s) - start ))
-    "$PY" - "$OUT/${name}_best.pkl" "$OUT/$name.pkl" "$wall" <<'PYEOF' | tee "$OUT/$name.summary"
+    "$PY" - "$OUT/${run}_best.pkl" "$OUT/$run.pkl" "$wall" <<'PYEOF' | tee "$OUT/$run.summary"
 import sys
 from pylearn2.utils import serial
 best, last, wall = serial.load(sys.argv[1]).monitor, serial.load(sys.argv[2]).monitor, int(sys.argv[3])

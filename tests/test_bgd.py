@@ -156,22 +156,11 @@ def test_bgd_argument_errors():
             cost=NoValue(), batch_size=60, termination_criterion=EpochCounter(1))).main_loop()
 
 
-def test_bgd_resume_is_bit_identical(tmp_path):
+def test_bgd_resume_is_bit_identical(check_resume):
     def job(path, epochs):
         return Train(dataset=logistic_data(), model=softmax_model(), save_path=str(path),
                      save_freq=1, algorithm=BGD(
                          batch_size=40, conjugate=True, reset_conjugate=False, reset_alpha=False,
                          updates_per_batch=3, monitoring_dataset={"valid": logistic_data(seed=3)},
                          termination_criterion=EpochCounter(epochs), device="cpu"))
-    straight = job(tmp_path / "a.pkl", 4)
-    straight.main_loop()
-    first = job(tmp_path / "b.pkl", 2)
-    first.main_loop()
-    second = job(tmp_path / "b.pkl", 4)
-    second.algorithm.termination_criterion = EpochCounter(4, new_epochs=False)
-    second.main_loop(resume=True)
-    for p, q in zip(straight.model.parameters(), second.model.parameters()):
-        assert torch.equal(p, q)
-    for name in ("valid_objective", "ave_step_size", "ave_grad_mult"):
-        assert second.model.monitor.channels[name].val_record == \
-            straight.model.monitor.channels[name].val_record
+    check_resume(job, channels=["valid_objective", "ave_step_size", "ave_grad_mult"])

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from conftest import assert_same_training
 
 from pylearn2.costs.mlp import Default, WeightDecay
 from pylearn2.costs.mlp.dropout import Dropout
@@ -15,6 +16,7 @@ from pylearn2.train_extensions.best_params import MonitorBasedSaveBest
 from pylearn2.train_extensions.polyak import PolyakAveraging
 from pylearn2.training_algorithms.learning_rule import Momentum, MomentumAdjustor, RMSProp
 from pylearn2.training_algorithms.sgd import SGD, ExponentialDecay, LinearDecayOverEpoch
+from pylearn2.utils import serial
 from pylearn2.utils.exc import ConfigError
 
 
@@ -87,13 +89,20 @@ def test_monitoring_costs_and_rate_channels():
                                [0.05, 0.05 - step, 0.05 - 2 * step, 0.005])
 
 
-def test_set_batch_size_resizes_a_model_with_a_forced_batch_size():
+def test_set_batch_size_resizes_a_model_with_a_forced_batch_size(tmp_path):
     data = classification_data(n=40)
-    forced = MLP(nvis=5, batch_size=12, layers=[Softmax(n_classes=4, layer_name="y", irange=0.1)])
+    inner = MLP(layer_name="inner", batch_size=12,
+                layers=[Softmax(n_classes=4, layer_name="y", irange=0.1)])
+    forced = MLP(nvis=5, batch_size=12, layers=[inner])
     Train(dataset=data, model=forced, algorithm=SGD(
         learning_rate=0.1, batch_size=10, set_batch_size=True,
         termination_criterion=EpochCounter(1))).main_loop()
-    assert forced.force_batch_size == 10 and forced.monitor.get_batches_seen() == 4
+    assert forced.monitor.get_batches_seen() == 4
+    for mlp in (forced, inner):
+        assert mlp.force_batch_size == 10 and mlp.batch_size == 10
+    serial.save(tmp_path / "m.pkl", forced)
+    reloaded = serial.load(tmp_path / "m.pkl")
+    assert reloaded.force_batch_size == 10 and reloaded.layers[0].batch_size == 10
 
 
 def test_init_momentum_is_a_deprecated_spelling_of_momentum():
@@ -168,11 +177,7 @@ def test_killed_and_resumed_run_is_bit_identical(tmp_path):
     assert crashed.model.monitor.get_epochs_seen() == 3
     resumed, resumed_polyak = full_job(tmp_path / "b.pkl", valid)
     resumed.main_loop(resume=True)
-    for p, q in zip(straight.model.parameters(), resumed.model.parameters()):
-        assert torch.equal(p, q)
-    for name, channel in straight.model.monitor.channels.items():
-        if "seconds" not in name:
-            assert resumed.model.monitor.channels[name].val_record == channel.val_record, name
+    assert_same_training(straight, resumed)
     for key, value in straight_polyak.average.items():
         assert torch.equal(resumed_polyak.average[key], value)
     assert resumed.algorithm.learning_rate == straight.algorithm.learning_rate
@@ -194,3 +199,21 @@ def test_dropout_is_off_when_monitoring():
     with torch.no_grad():
         expected = float(Default().expr(model, (X, Y)))
     assert model.monitor.last("valid_objective") == pytest.approx(expected, rel=1e-6)
+
+
+def test_csv_rows_include_channels_that_extensions_write_on_monitor(tmp_path):
+    import csv
+
+    job = Train(dataset=classification_data(n=40), model=classifier(), save_path=str(tmp_path / "m.pkl"),
+                save_freq=1, algorithm=SGD(learning_rate=0.05, batch_size=10,
+                                           monitoring_dataset={"valid": classification_data(n=20, seed=3)},
+                                           termination_criterion=EpochCounter(3)),
+                extensions=[ChannelSmoother("valid_objective", "valid_objective_smooth", k=2)])
+    job.main_loop()
+    with open(tmp_path / "m.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [int(r["epoch"]) for r in rows] == [0, 1, 2, 3]
+    raw = [float(r["valid_objective"]) for r in rows]
+    smooth = [float(r["valid_objective_smooth"]) for r in rows]
+    expected = [raw[0]] + [(raw[i - 1] + raw[i]) / 2 for i in range(1, len(raw))]
+    np.testing.assert_allclose(smooth, expected, rtol=1e-12)

@@ -214,24 +214,14 @@ def test_self_training_model_kmeans():
     assert model.monitor.get_epochs_seen() == int(model.iterations)
 
 
-def test_resume_is_bit_identical(tmp_path):
+def test_resume_is_bit_identical(check_resume):
     def job(path, epochs):
         return Train(dataset=classification_data(), model=classifier(), save_path=str(path),
                      save_freq=1, algorithm=SGD(
                          learning_rate=0.05, batch_size=7, learning_rule=Momentum(0.5),
                          monitoring_dataset=classification_data(seed=1),
                          termination_criterion=EpochCounter(epochs)))
-    straight = job(tmp_path / "a.pkl", 4)
-    straight.main_loop()
-    first = job(tmp_path / "b.pkl", 2)
-    first.main_loop()
-    second = job(tmp_path / "b.pkl", 4)
-    second.algorithm.termination_criterion = EpochCounter(4, new_epochs=False)
-    second.main_loop(resume=True)
-    for p, q in zip(straight.model.parameters(), second.model.parameters()):
-        assert torch.equal(p, q)
-    assert second.model.monitor.channels["objective"].val_record == \
-        straight.model.monitor.channels["objective"].val_record
+    check_resume(job, channels=["objective"])
 
 
 def test_sgd_batches_per_iter_monitoring_batches_and_batch_size_rules():

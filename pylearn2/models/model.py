@@ -105,7 +105,13 @@ class Model(InitArgsMixin, torch.nn.Module):
         raise NotImplementedError(f"{type(self).__name__} does not train itself.")
 
     def set_batch_size(self, batch_size: int) -> None:
-        """Models that need a fixed batch size override this."""
+        """Resize a model that needs a fixed batch size (``force_batch_size``).
+
+        Models without a fixed size accept any batch and ignore the call; models whose
+        buffers depend on the size override this and call it.
+        """
+        if self.force_batch_size is not None:
+            self.force_batch_size = int(batch_size)
 
     # -- monitoring -----------------------------------------------------------------------
     def get_monitoring_data_specs(self) -> tuple[Space, Any]:

@@ -84,7 +84,6 @@ def reconcile_batch_size(algorithm_name: str, model: Any, dataset: Any, batch_si
                 f"{forced}; make them equal or set set_batch_size: True."
             )
         model.set_batch_size(batch_size)
-        model.force_batch_size = batch_size  # for models whose set_batch_size is a no-op
     batch_size = batch_size or forced
     if not batch_size:
         raise NoBatchSizeError()

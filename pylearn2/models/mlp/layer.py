@@ -147,6 +147,18 @@ class MLP(Layer):
     def get_target_space(self) -> Space:
         return self.layers[-1].get_target_space()
 
+    def set_batch_size(self, batch_size: int) -> None:
+        """Fix the batch size of this MLP and of every layer that has one.
+
+        The new size is also recorded as the constructor argument, so a saved model
+        reloads with it.
+        """
+        self.batch_size = self.force_batch_size = int(batch_size)
+        if hasattr(self, "_init_args"):
+            self._init_args["batch_size"] = self.batch_size
+        for layer in self.layers:
+            layer.set_batch_size(batch_size)
+
     def get_layer(self, name: str) -> Layer:
         for layer in self.layers:
             if layer.layer_name == name:
