@@ -46,7 +46,7 @@ _DENIED_NAMES = {
     "torch.distributed", "torch.backends.xeon", "torch.cuda.memory", "torch.cuda.jiterator",
     "torch.mps",
     # pylearn2: the allowlist itself, loaders that take an allow= argument, command-line tools
-    "pylearn2.utils.allowlist", "pylearn2.utils.serial_tree.allowing",
+    "pylearn2.utils.allowlist",
     "pylearn2.utils.serial_tree.decode_args", "pylearn2.scripts",
 }
 # Plain values (numpy.pi, numpy.inf) are harmless wherever they come from.

@@ -36,11 +36,11 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
 import pylearn2
+from pylearn2.utils.allowlist import allowing
 from pylearn2.utils.exc import ConfigError, DataNotFoundError, ModelFileError, Pylearn2Error
 from pylearn2.utils.init_args import class_path
 from pylearn2.utils.serial_atomic import atomic_write
 from pylearn2.utils.serial_tree import (
-    allowing,
     decode_args,
     encode_args,
     from_jsonable,

@@ -31,7 +31,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -130,28 +130,12 @@ def _encode_array(value: np.ndarray | torch.Tensor, where: str) -> dict[str, Any
     return {"__ndarray__": array.tolist(), "shape": list(array.shape), **node}
 
 
-@contextlib.contextmanager
-def allowing(modules: str | Iterable[str] | None) -> Iterator[None]:
-    """Allow extra modules (besides the allowlist's own) for the duration of a load."""
-    names = [modules] if isinstance(modules, str) else list(modules or [])
-    already = set(allowlist.allowed_prefixes())
-    added = [n.strip() for n in names if n.strip() and n.strip() not in already]
-    for name in added:
-        allowlist.allow_module(name)
-    try:
-        yield
-    finally:
-        # allowlist keeps no public way to revoke, so the additions are undone here.
-        for name in added:
-            allowlist._EXTRA_ALLOWED.discard(name)
-
-
 def decode_args(node: Any, allow: str | Iterable[str] | None = None, where: str = "") -> Any:
     """Rebuild what :func:`encode_args` stored, resolving every class through the allowlist.
 
     ``allow`` names extra modules (package prefixes) allowed for this call only.
     """
-    with allowing(allow):
+    with allowlist.allowing(allow):
         return _decode(node, where)
 
 
