@@ -154,8 +154,12 @@ def test_continued_training_pattern(tmp_path):
     data = yaml_parse.load("!obj:pylearn2.datasets.digits.Digits { which_set: 'valid' }")
     from pylearn2.costs.mlp import Default
 
-    value = get_channel(serial.load(f"{tmp_path}/stage1.pkl"), data, "objective", Default(), 50)
+    stage1 = serial.load(f"{tmp_path}/stage1.pkl")
+    value = get_channel(stage1, data, "objective", Default(), 50)
     assert value == pytest.approx(second.model.monitor.last("valid_objective"), rel=1e-5)
+    # The stage-0 history travels with the model file, so a third stage can read it.
+    assert read_channel(stage1, "train_objective", "monitor_stage_0") == target
+    assert stage1.monitor_stage_0.channels["train_objective"].epoch_record == [0, 1, 2, 3]
     with pytest.raises(ConfigError, match="no monitor"):
         MatchChannel("a", "b", "nope").continue_learning(second.model)
     assert push_monitor  # the YAML above used it through !obj:

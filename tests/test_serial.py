@@ -202,7 +202,7 @@ def test_real_mlp_with_monitor_dataset_source_and_tag(tmp_path):
     assert loaded.dataset_yaml_src == model.dataset_yaml_src
     assert loaded.tag == {"best": {"value": 0.5}}
     assert loaded.monitor.get_examples_seen() == 12 and loaded.monitor.model is loaded
-    assert set(members_of(path)) == set(serial.MODEL_MEMBERS)
+    assert set(members_of(path)) == set(serial.MODEL_MEMBERS) - {"pushed_monitors.json"}
 
 
 def test_optional_members_absent_and_monitor_skipped_with_warning(tmp_path, monkeypatch):
@@ -346,6 +346,12 @@ def test_corrupt_and_incomplete_files(tmp_path):
     write_zip(tmp_path / "json.pkl", {**members, "manifest.json": b"{not json"})
     with pytest.raises(ModelFileError, match="not valid JSON"):
         serial.load(tmp_path / "json.pkl", allow=HERE)
+    for pushed, complaint in ((b"[1, 2]", "not a mapping"),
+                              (b'{"__class__": {}}', "cannot be an attribute"),
+                              (b'{"monitor_stage_0": {"channels": 3}}', "is damaged")):
+        write_zip(tmp_path / "pushed.pkl", {**members, "pushed_monitors.json": pushed})
+        with pytest.raises(ModelFileError, match=complaint):
+            serial.load(tmp_path / "pushed.pkl", allow=HERE)
 
 
 def test_format_name_and_version_are_checked(tmp_path):

@@ -8,6 +8,8 @@ A model file (whatever its extension, ``.pkl`` included, so experiment files tha
   the dtype of its floating-point tensors;
 - ``weights.safetensors``: the model's ``state_dict()``;
 - ``monitor.json``: ``model.monitor.state_dict()`` (channels and counters), when present;
+- ``pushed_monitors.json``: the monitors that ``push_monitor`` moved aside for continued
+  training (``{attribute name: state}``), when there are any;
 - ``dataset.yaml``: ``model.dataset_yaml_src``, the training dataset's YAML source;
 - ``tag.json``: ``model.tag``, a free-form JSON-able dictionary.
 
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import warnings
 import zipfile
 from collections.abc import Iterable, Mapping
@@ -55,8 +58,8 @@ __all__ = [
 
 FORMAT_NAME = "pylearn2-model"
 FORMAT_VERSION = 1
-MODEL_MEMBERS = ("manifest.json", "weights.safetensors", "monitor.json", "dataset.yaml",
-                 "tag.json")
+MODEL_MEMBERS = ("manifest.json", "weights.safetensors", "monitor.json",
+                 "pushed_monitors.json", "dataset.yaml", "tag.json")
 STATE_MEMBERS = ("state.json", "state.safetensors")
 Allow = str | Iterable[str] | None
 
@@ -134,6 +137,10 @@ def model_members(model: Any) -> dict[str, bytes]:
     monitor = getattr(model, "monitor", None)
     if monitor is not None:
         members["monitor.json"] = _json_bytes(monitor.state_dict(), "model.monitor.state_dict()")
+    pushed = {name: value.state_dict() for name, value in sorted(vars(model).items())
+              if name != "monitor" and _is_monitor(value)}
+    if pushed:
+        members["pushed_monitors.json"] = _json_bytes(pushed, "the pushed monitors")
     yaml_src = getattr(model, "dataset_yaml_src", None)
     if yaml_src is not None:
         members["dataset.yaml"] = str(yaml_src).encode()
@@ -330,6 +337,12 @@ def _load_model(archive: zipfile.ZipFile, path: str, allow: Allow) -> Any:
     names = set(archive.namelist())
     if "monitor.json" in names:
         _restore_monitor(model, _read_json(archive, path, "monitor.json"), path)
+    if "pushed_monitors.json" in names:
+        pushed = _read_json(archive, path, "pushed_monitors.json")
+        if not isinstance(pushed, dict):
+            raise ModelFileError(f"{path}: pushed_monitors.json is damaged (not a mapping).")
+        for name, state in pushed.items():
+            _restore_monitor(model, state, path, name, "pushed_monitors.json")
     yaml_src = _read(archive, path, "dataset.yaml", required=False)
     if yaml_src is not None:
         model.dataset_yaml_src = yaml_src.decode()
@@ -379,7 +392,16 @@ def _match_dtypes(model: torch.nn.Module, weights: dict[str, torch.Tensor]) -> N
                 setattr(model.get_submodule(owner), attr, buf.to(weights[name].dtype))
 
 
-def _restore_monitor(model: torch.nn.Module, state: Any, path: str) -> None:
+def _is_monitor(value: Any) -> bool:
+    monitor_module = sys.modules.get("pylearn2.monitor")  # no monitor module: no monitors
+    return monitor_module is not None and isinstance(value, monitor_module.Monitor)
+
+
+def _restore_monitor(model: torch.nn.Module, state: Any, path: str, name: str = "monitor",
+                     member: str = "monitor.json") -> None:
+    if not name.isidentifier() or name.startswith("_") or hasattr(type(model), name):
+        raise ModelFileError(f"{path}: {member} names a monitor {name!r} that cannot be an "
+                             "attribute of the model; the file is damaged.")
     try:
         from pylearn2.monitor import Monitor
     except ImportError as err:
@@ -390,6 +412,6 @@ def _restore_monitor(model: torch.nn.Module, state: Any, path: str) -> None:
     try:
         monitor.load_state_dict(state)
     except (KeyError, TypeError, ValueError, AttributeError) as err:
-        raise ModelFileError(f"{path}: monitor.json is damaged ({type(err).__name__}: "
+        raise ModelFileError(f"{path}: {member} is damaged ({type(err).__name__}: "
                              f"{err}).") from err
-    model.monitor = monitor
+    setattr(model, name, monitor)
