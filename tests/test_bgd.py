@@ -39,6 +39,40 @@ def test_conjugate_gradient_on_a_quadratic_needs_n_steps_of_two_evaluations(mode
     assert sum(s.evaluations for s in stats[1:]) <= 2 * len(stats)
 
 
+def reference_cg(A, b, steps, beta_formula):
+    """Nonlinear CG with exact line searches on 0.5 x'Ax - b'x, in float64 numpy."""
+    x = np.zeros(len(b))
+    g_prev = d_prev = None
+    for _ in range(steps):
+        g = A @ x - b
+        if d_prev is None:
+            d = -g
+        else:
+            against = g_prev if beta_formula == "polak_ribiere" else -d_prev
+            d = -g + max(0.0, g @ (g - against) / (against @ against)) * d_prev
+        x = x + (-(g @ d) / (d @ A @ d)) * d
+        g_prev, d_prev = g, d
+    return x
+
+
+@pytest.mark.parametrize("formula", ["polak_ribiere", "previous_direction"])
+def test_conjugate_beta_formulas_match_a_float64_reference(formula):
+    A, b, solution = quadratic(n=6, seed=4, condition=20.0)
+    x = torch.zeros(6, dtype=torch.float64, requires_grad=True)
+    opt = BatchGradientDescent([x], lambda: 0.5 * x @ A @ x - b @ x, conjugate=True,
+                               conjugate_beta=formula, line_search_mode="exhaustive")
+    opt.minimize(3)
+    expected = reference_cg(A.numpy(), b.numpy(), 3, formula)
+    np.testing.assert_allclose(x.detach().numpy(), expected, rtol=1e-8, atol=1e-12)
+    # Only the Polak-Ribiere update is conjugate: it alone solves the quadratic in n steps.
+    full = reference_cg(A.numpy(), b.numpy(), 6, formula)
+    assert np.allclose(full, solution, atol=1e-8) == (formula == "polak_ribiere")
+    with pytest.raises(ConfigError, match="conjugate_beta must be one of"):
+        BatchGradientDescent([x], lambda: x.sum(), conjugate_beta="fletcher")
+    with pytest.raises(ConfigError, match="conjugate_beta must be one of"):
+        BGD(conjugate_beta="fletcher")
+
+
 def test_step_statistics_match_a_hand_computed_steepest_descent_step():
     A, b, _ = quadratic(n=4, seed=1, condition=5.0)
     x = torch.zeros(4, dtype=torch.float64, requires_grad=True)

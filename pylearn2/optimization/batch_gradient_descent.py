@@ -8,6 +8,17 @@ ends (the secant on the slopes when the cubic fails), safeguarded by bisection. 
 quadratic the first interpolation is exact, so conjugate gradient converges in at most
 n steps.
 
+Two formulas for the conjugate direction ``d = -g + beta * d_prev`` are offered:
+
+- ``'polak_ribiere'`` (default): ``beta = max(0, g.(g - g_prev) / |g_prev|^2)``, true
+  conjugate gradient on a quadratic with exact line searches;
+- ``'previous_direction'``: ``beta = max(0, g.(g + d_prev) / |d_prev|^2)``, the update of
+  the classic Pylearn2 BGD, which measures the new gradient against the previous search
+  direction. Since ``|d_prev| >= |g_prev|`` it damps the conjugate term towards steepest
+  descent; it is not conjugate on a quadratic, but on minibatch objectives (BGD over
+  10,000-example batches) it follows a smoother path than full conjugacy, which jumps
+  towards each batch's own minimum.
+
 The gradient at the accepted point of one line search is the gradient the next step
 starts from, so a step that needs k trial points costs k gradient evaluations.
 """
@@ -25,6 +36,7 @@ from pylearn2.utils.exc import ConfigError
 
 log = logging.getLogger(__name__)
 
+CONJUGATE_BETAS = ("polak_ribiere", "previous_direction")
 Closure = Callable[[], torch.Tensor]
 ValueAndGrad = Callable[[], tuple[float, list[torch.Tensor]]]
 
@@ -45,7 +57,8 @@ class BatchGradientDescent:
     ``line_search_mode``: None searches to a loose tolerance (directional derivative
     reduced 10x), ``'exhaustive'`` to a tight one (reduced 100x, or until the bracket
     is as narrow as the arithmetic allows). ``conjugate`` turns on nonlinear CG;
-    ``reset_conjugate`` restarts it at every :meth:`minimize` call. ``init_alpha`` is the
+    ``reset_conjugate`` restarts it at every :meth:`minimize` call; ``conjugate_beta``
+    picks the formula (see the module docstring). ``init_alpha`` is the
     first trial step along the first direction of a call (a sequence counts as its
     largest element); later steps start from the previous step scaled by the ratio of
     directional derivatives, never below ``min_init_alpha``. With ``reset_alpha`` False
@@ -56,6 +69,7 @@ class BatchGradientDescent:
 
     def __init__(self, params: Sequence[torch.Tensor], objective: Closure,
                  conjugate: bool = False, line_search_mode: str | None = None,
+                 conjugate_beta: str = "polak_ribiere",
                  reset_alpha: bool = True, reset_conjugate: bool = True,
                  init_alpha: float | Sequence[float] = 1.0, min_init_alpha: float = 1e-3,
                  scale_step: float = 1.0, max_line_search_iters: int = 30,
@@ -63,6 +77,10 @@ class BatchGradientDescent:
         if line_search_mode not in (None, "exhaustive"):
             raise ConfigError(f"line_search_mode must be None or 'exhaustive', got "
                               f"{line_search_mode!r}.")
+        if conjugate_beta not in CONJUGATE_BETAS:
+            raise ConfigError(f"conjugate_beta must be one of {', '.join(CONJUGATE_BETAS)}, got "
+                              f"{conjugate_beta!r}.")
+        self.conjugate_beta = conjugate_beta
         self.params = list(params)
         self.objective = objective
         self.value_and_grad = value_and_grad
@@ -164,9 +182,12 @@ class BatchGradientDescent:
         """The search direction and whether it is plain steepest descent."""
         if not self.conjugate or self._prev_grad is None or self._prev_dir is None:
             return [-g for g in grad], True
-        diff = [g - p for g, p in zip(grad, self._prev_grad)]
-        beta = max(0.0, self._dot(grad, diff) / max(self._dot(self._prev_grad, self._prev_grad),
-                                                     1e-300))
+        if self.conjugate_beta == "previous_direction":
+            against = [-d for d in self._prev_dir]
+        else:
+            against = self._prev_grad
+        diff = [g - a for g, a in zip(grad, against)]
+        beta = max(0.0, self._dot(grad, diff) / max(self._dot(against, against), 1e-300))
         return [-g + beta * d for g, d in zip(grad, self._prev_dir)], beta == 0.0
 
     def _line_search(self, direction: list[torch.Tensor], value0: float, slope0: float) -> float:

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from pylearn2.monitor import Monitor, model_dtype, to_device
-from pylearn2.optimization.batch_gradient_descent import BatchGradientDescent
+from pylearn2.optimization.batch_gradient_descent import CONJUGATE_BETAS, BatchGradientDescent
 from pylearn2.space import CompositeSpace
 from pylearn2.training_algorithms.sgd import seed_sequence
 from pylearn2.training_algorithms.training_algorithm import (
@@ -34,8 +34,11 @@ class BGD(TrainingAlgorithm):
     conjugate gradient wants). ``init_alpha`` is the first trial step (a list counts as
     its largest value; default 1 with ``'exhaustive'``, 0.1 otherwise); ``reset_alpha``
     and ``reset_conjugate`` restart the step size and the conjugate directions on every
-    batch. ``scale_step`` multiplies every accepted step. Channels ``ave_step_size``,
-    ``ave_grad_size`` and ``ave_grad_mult`` average the steps of the last epoch.
+    batch. ``conjugate_beta``: ``'polak_ribiere'`` (true conjugate gradient) or
+    ``'previous_direction'`` (the classic Pylearn2 update, damped towards steepest
+    descent; see pylearn2.optimization.batch_gradient_descent). ``scale_step`` multiplies
+    every accepted step. Channels ``ave_step_size``, ``ave_grad_size`` and
+    ``ave_grad_mult`` average the steps of the last epoch.
     """
 
     def __init__(self, cost: Any = None, batch_size: int | None = None,
@@ -46,10 +49,14 @@ class BGD(TrainingAlgorithm):
                  min_init_alpha: float = 1e-3, reset_conjugate: bool = True,
                  line_search_mode: str | None = None, verbose_optimization: bool = False,
                  scale_step: float = 1.0, theano_function_mode: Any = None,
-                 init_alpha: Any = None, seed: Any = None, device: str | None = None) -> None:
+                 init_alpha: Any = None, seed: Any = None, device: str | None = None,
+                 conjugate_beta: str = "polak_ribiere") -> None:
         if line_search_mode not in (None, "exhaustive"):
             raise ConfigError(f"BGD line_search_mode must be null or 'exhaustive', got "
                               f"{line_search_mode!r}.")
+        if conjugate_beta not in CONJUGATE_BETAS:
+            raise ConfigError(f"BGD conjugate_beta must be one of {', '.join(CONJUGATE_BETAS)}, "
+                              f"got {conjugate_beta!r}.")
         if isinstance(cost, (list, tuple)):
             raise ConfigError("BGD got a list of costs; combine them with "
                               "!obj:pylearn2.costs.cost.SumOfCosts {costs: [...]}.")
@@ -72,6 +79,7 @@ class BGD(TrainingAlgorithm):
         self.set_batch_size = set_batch_size
         self.reset_alpha, self.reset_conjugate = reset_alpha, reset_conjugate
         self.conjugate = bool(conjugate)
+        self.conjugate_beta = conjugate_beta
         self.min_init_alpha = min_init_alpha
         self.line_search_mode = line_search_mode
         self.verbose_optimization = verbose_optimization
@@ -113,6 +121,7 @@ class BGD(TrainingAlgorithm):
         default_alpha = 1.0 if self.line_search_mode == "exhaustive" else 0.1
         self.optimizer = BatchGradientDescent(
             self.params, objective=lambda: torch.zeros(()), conjugate=self.conjugate,
+            conjugate_beta=self.conjugate_beta,
             line_search_mode=self.line_search_mode, reset_alpha=self.reset_alpha,
             reset_conjugate=self.reset_conjugate,
             init_alpha=self.init_alpha if self.init_alpha is not None else default_alpha,
