@@ -348,6 +348,7 @@ def test_corrupt_and_incomplete_files(tmp_path):
         serial.load(tmp_path / "json.pkl", allow=HERE)
     for pushed, complaint in ((b"[1, 2]", "not a mapping"),
                               (b'{"__class__": {}}', "cannot be an attribute"),
+                              (b'{"layers": {}}', "cannot be an attribute"),
                               (b'{"monitor_stage_0": {"channels": 3}}', "is damaged")):
         write_zip(tmp_path / "pushed.pkl", {**members, "pushed_monitors.json": pushed})
         with pytest.raises(ModelFileError, match=complaint):

@@ -399,7 +399,8 @@ def _is_monitor(value: Any) -> bool:
 
 def _restore_monitor(model: torch.nn.Module, state: Any, path: str, name: str = "monitor",
                      member: str = "monitor.json") -> None:
-    if not name.isidentifier() or name.startswith("_") or hasattr(type(model), name):
+    if name != "monitor" and (not name.isidentifier() or name.startswith("_")
+                              or hasattr(model, name)):
         raise ModelFileError(f"{path}: {member} names a monitor {name!r} that cannot be an "
                              "attribute of the model; the file is damaged.")
     try:
