@@ -152,3 +152,25 @@ def test_dbm_rbm_example_tiny(fake_mnist):
     text = text.replace("num_chains: 100", "num_chains: 10")
     job = run_yaml_text(text, fake_mnist, "dbm_rbm.yaml")
     assert "h_mean_activation" in job.model.monitor.channels
+
+
+def test_maxout_continued_stage_starts_from_the_first_stage(fake_mnist):
+    from pylearn2.termination_criteria import EpochCounter, Or
+
+    for name in ("mnist_maxout.yaml", "mnist_maxout_continued.yaml"):
+        (fake_mnist / name).write_text(shrink((EXAMPLES / name).read_text()))
+    yaml_parse.load_train_file(str(fake_mnist / "mnist_maxout.yaml")).main_loop()
+    best = serial.load(fake_mnist / "mnist_maxout_best.pkl")
+    job = yaml_parse.load_train_file(str(fake_mnist / "mnist_maxout_continued.yaml"))
+    # The stage-0 history, learning rate and momentum come from the best first-stage model.
+    assert job.algorithm.learning_rate == best.monitor.last("learning_rate")
+    assert job.algorithm.learning_rule.momentum == best.monitor.last("momentum")
+    match = job.algorithm.termination_criterion
+    job.algorithm.termination_criterion = Or([match, EpochCounter(2)])  # toy data may never match
+    job.main_loop()
+    assert match.target == best.monitor.last("train_objective")
+    continued = serial.load(job.save_path)
+    assert continued.monitor.get_epochs_seen() == best.monitor.get_epochs_seen() + 2
+    assert continued.monitor_stage_0.channels["valid_y_misclass"].val_record == \
+        best.monitor.channels["valid_y_misclass"].val_record
+    assert job.dataset.get_num_examples() == 120
