@@ -52,6 +52,26 @@ def test_train_then_print_monitor(trained, capsys):
     assert all(len(line.split(" : ")) == 2 for line in out[2:])
 
 
+def test_print_monitor_reads_an_earlier_stage(trained, tmp_path, capsys):
+    from pylearn2.monitor import push_monitor
+    from pylearn2.utils import serial
+
+    model = serial.load(trained)
+    stage0_objective = model.monitor.last("train_objective")
+    push_monitor(model, "monitor_stage_0")
+    serial.save(tmp_path / "continued.pkl", model)
+    capsys.readouterr()
+    assert cli.main(["print-monitor", "--monitor", "monitor_stage_0",
+                     str(tmp_path / "continued.pkl")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "epochs seen:  2"
+    assert f"train_objective : {stage0_objective:.10g}" in out
+    assert cli.main(["print-monitor", "-m", "monitor_stage_1",
+                     str(tmp_path / "continued.pkl")]) == 2
+    assert "no monitor called 'monitor_stage_1'; the file keeps monitor_stage_0" in \
+        capsys.readouterr().err
+
+
 def test_print_monitor_several_models_prints_paths(trained, capsys):
     capsys.readouterr()
     assert cli.main(["print-monitor", str(trained), str(trained)]) == 0

@@ -16,6 +16,9 @@ def make_parser() -> argparse.ArgumentParser:
         prog="print_monitor.py",
         description="Print epochs seen, time trained and each monitor channel's final value.")
     parser.add_argument("models", nargs="+", metavar="MODEL", help="saved model file(s)")
+    parser.add_argument("-m", "--monitor", default="monitor", metavar="NAME",
+                        help="print an earlier stage's monitor that push_monitor kept under "
+                             "this name (e.g. monitor_stage_0) instead of the current one")
     add_allow_flag(parser)
     return parser
 
@@ -36,13 +39,19 @@ def _time_trained(monitor) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pylearn2.monitor import Monitor
     from pylearn2.utils import serial
 
     for path in args.models:
         model = serial.load(path)
-        monitor = getattr(model, "monitor", None)
-        if monitor is None:
-            raise ModelFileError(f"{path}: this model file has no monitor records.")
+        monitor = getattr(model, args.monitor, None)
+        if not isinstance(monitor, Monitor):
+            if args.monitor == "monitor":
+                raise ModelFileError(f"{path}: this model file has no monitor records.")
+            kept = sorted(n for n, v in vars(model).items()
+                          if n != "monitor" and isinstance(v, Monitor))
+            raise ModelFileError(f"{path}: no monitor called {args.monitor!r}; the file keeps "
+                                 f"{', '.join(kept) if kept else 'no earlier stages'}.")
         if len(args.models) > 1:
             print(path)
         print("\n".join(format_monitor(monitor)))
