@@ -22,6 +22,7 @@ from pylearn2.training_algorithms.training_algorithm import (
     reconcile_batch_size,
     resolve_device,
 )
+from pylearn2.utils import distributed
 from pylearn2.utils.exc import ConfigError
 
 
@@ -104,6 +105,7 @@ class BGD(TrainingAlgorithm):
             raise ConfigError("The training dataset is an endless stream, so an epoch has no "
                               "natural end: set batches_per_iter (batches per epoch) on BGD.")
         self.device_ = resolve_device(self.device)
+        distributed.init_from_env(self.device_)
         model.to(self.device_)
         self.dtype_ = model_dtype(model)
         self.params = [p for p in model.get_params() if p.requires_grad]
@@ -129,8 +131,13 @@ class BGD(TrainingAlgorithm):
             verbose=bool(self.verbose_optimization),
         )
 
-    def _closures(self, data: Any) -> tuple[Any, Any]:
-        """(objective, value_and_grad) on one batch; the latter only for custom gradients."""
+    def _closures(self, data: Any, count: int, parallel: bool) -> tuple[Any, Any]:
+        """(objective, value_and_grad) on this process's ``count`` examples of one batch.
+
+        ``value_and_grad`` is needed for custom gradients and, under torchrun, to average
+        the value and the gradients over processes (weighted by slice size), so every
+        process sees the objective of the whole batch and makes the same line search.
+        """
         def objective() -> torch.Tensor:
             value = self.cost.expr(self.model, data)
             if value is None:
@@ -138,32 +145,59 @@ class BGD(TrainingAlgorithm):
                                   f"{type(self.cost).__name__}.expr() returns None; use SGD.")
             return value
 
-        if not self.cost.has_custom_gradients():
+        custom = self.cost.has_custom_gradients()
+        if not custom and not parallel:
             return objective, None
 
-        def value_and_grad() -> tuple[float, list[torch.Tensor]]:
+        def local_value_and_grad() -> tuple[float, list[torch.Tensor]]:
+            if count == 0:  # this process's slice of a short last batch is empty
+                return 0.0, [torch.zeros_like(p) for p in self.params]
+            if custom:
+                with torch.enable_grad():
+                    grads, _ = self.cost.get_gradients(self.model, data)
+                with torch.no_grad():
+                    value = float(objective())
+                return value, [grads.get(p) for p in self.params]
             with torch.enable_grad():
-                grads, _ = self.cost.get_gradients(self.model, data)
-            with torch.no_grad():
-                value = float(objective())
-            return value, [grads.get(p) for p in self.params]
+                out = objective()
+                grads = torch.autograd.grad(out, self.params, allow_unused=True)
+            return float(out.detach()), list(grads)
+
+        def value_and_grad() -> tuple[float, list[torch.Tensor]]:
+            value, grads = local_value_and_grad()
+            if not parallel:
+                return value, grads
+            grads = [g.detach().clone() if g is not None else torch.zeros_like(p)
+                     for p, g in zip(self.params, grads)]
+            value_holder = [torch.tensor([value], dtype=grads[0].dtype, device=grads[0].device)]
+            distributed.average_gradients_(grads + value_holder, count)
+            return float(value_holder[0]), grads
 
         return objective, value_and_grad
 
     def train(self, dataset: Any) -> None:
-        iterator = dataset.iterator(mode=self.mode, batch_size=self.batch_size,
+        """One epoch: ``updates_per_batch`` line-searched steps on each batch. Under
+        torchrun each process holds ``batch_size`` examples of a ``world_size`` times
+        larger batch."""
+        parallel = distributed.world_size() > 1
+        iterator = dataset.iterator(mode=self.mode,
+                                    batch_size=self.batch_size * distributed.world_size(),
                                     num_batches=self.batches_per_iter, rng=self.rng,
                                     data_specs=self.data_specs, return_tuple=True)
         all_stats = []
         for batch in iterator:
+            total = batch[0].shape[0]
+            if parallel:
+                batch = tuple(b[distributed.local_slice(total)] for b in batch)
             batch = to_device(batch, self.device_, self.dtype_)
             data = batch if self._composite else batch[0]
-            self.optimizer.objective, self.optimizer.value_and_grad = self._closures(data)
+            self.optimizer.objective, self.optimizer.value_and_grad = self._closures(
+                data, batch[0].shape[0], parallel)
             all_stats.extend(self.optimizer.minimize(self.updates_per_batch))
             if self.model.has_constraints():
                 with torch.no_grad():
                     self.model.enforce_constraints()
-            self.monitor.report_batch(batch[0].shape[0])
+            self.monitor.report_batch(total)
             for hook in self.batch_hooks:
                 hook()
         if all_stats:

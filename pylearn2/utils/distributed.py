@@ -5,7 +5,9 @@ When a run is launched with ``WORLD_SIZE > 1`` (e.g. ``torchrun --nproc_per_node
 nccl on GPU). Every process draws the same global batch order from the same seed and
 trains on its own slice of each batch (``batch_size`` is per process), gradients are
 averaged across processes weighted by slice size, so the run computes what one process
-with a batch ``world_size`` times larger would. Only rank 0 writes files.
+with a batch ``world_size`` times larger would. SGD averages each step's gradients; BGD
+averages the objective's value and gradient at every point of its line searches, so all
+processes take the same steps. Only rank 0 writes files.
 """
 
 from __future__ import annotations
