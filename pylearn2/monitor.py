@@ -5,7 +5,9 @@ batches, examples and epochs seen and the seconds trained at that moment. Traini
 algorithms register *producers* (functions of a batch returning named 0-d tensors) for
 each monitoring dataset; a monitor call makes one pass over every dataset and records
 the example-weighted mean of each channel over its batches. Sums stay on the device and
-are read back once per dataset, so there is no host synchronisation per batch.
+are read back once per dataset, so there is no host synchronisation per batch. Under
+torchrun each process evaluates its slice of every batch and the sums are added across
+processes before the means are taken.
 
 Channel names: dataset key ``d`` gives the prefix ``d_`` (the empty key none), so
 ``valid_y_misclass`` is the ``y_misclass`` channel of the ``valid`` dataset.
@@ -23,6 +25,7 @@ import numpy as np
 import torch
 
 from pylearn2.space import CompositeSpace, NullSpace, Space
+from pylearn2.utils import distributed
 from pylearn2.utils.data_specs_util import merge_data_specs, select_from_flat
 from pylearn2.utils.exc import ConfigError, did_you_mean
 
@@ -234,9 +237,14 @@ class Monitor:
         )
         sums: dict[str, torch.Tensor] = {}
         total = 0
+        parallel = distributed.world_size() > 1
         for batch in iterator:
+            if parallel:  # under torchrun each process evaluates its slice of every batch
+                batch = _slice_batch(batch, distributed.local_slice(_batch_length(batch)))
             batch = to_device(batch, device, dtype)
             n = _batch_length(batch)
+            if n == 0:
+                continue
             flat = batch if isinstance(merged[0], CompositeSpace) else batch[0]
             total += n
             for specs, producer, prefix in entry.producers:
@@ -245,6 +253,8 @@ class Monitor:
                     key = prefix + name
                     weighted = value.detach().to(torch.float64) * n
                     sums[key] = sums[key] + weighted if key in sums else weighted
+        if parallel:
+            sums, total = distributed.sum_named_(sums, total, device)
         if total == 0:
             raise ConfigError("A monitoring dataset yielded no examples; check start/stop.")
         names = list(sums)
@@ -323,6 +333,13 @@ def model_dtype(model: Any) -> torch.dtype | None:
         if param.is_floating_point():
             return param.dtype
     return None
+
+
+def _slice_batch(batch: Any, rows: slice) -> Any:
+    """The same rows of every tensor in a (possibly nested) batch tuple."""
+    if isinstance(batch, tuple):
+        return tuple(_slice_batch(b, rows) for b in batch)
+    return batch[rows] if isinstance(batch, torch.Tensor) else batch
 
 
 def _batch_length(batch: Any) -> int:

@@ -1,9 +1,11 @@
 """Data-parallel SGD and BGD across two processes equal one process with the combined batch."""
 
+import json
 import os
 import socket
 
 import numpy as np
+import pytest
 import torch
 import torch.multiprocessing as mp
 
@@ -16,12 +18,18 @@ from pylearn2.training_algorithms.learning_rule import Momentum
 from pylearn2.training_algorithms.sgd import SGD
 
 
+def monitoring_data():
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(23, 5)).astype(np.float32)  # batches of 5 (10) end with 3: uneven slices
+    return DenseDesignMatrix(X=X, y=(X[:, 1:2] > 0).astype(np.int64), y_labels=2)
+
+
 def make_algorithm(kind, batch_size):
     if kind == "bgd":
         return BGD(batch_size=batch_size, conjugate=True, updates_per_batch=3, device="cpu",
                    line_search_mode="exhaustive", termination_criterion=EpochCounter(2))
     return SGD(learning_rate=0.1, batch_size=batch_size, device="cpu",
-               learning_rule=Momentum(0.5), monitoring_dataset=None,
+               learning_rule=Momentum(0.5), monitoring_dataset={"valid": monitoring_data()},
                termination_criterion=EpochCounter(3))
 
 
@@ -46,6 +54,10 @@ def worker(rank, port, out_dir, kind="sgd", batch_size=5):
     job.main_loop()
     torch.save({k: v.clone() for k, v in job.model.state_dict().items()},
                os.path.join(out_dir, f"rank{rank}.pt"))
+    records = {n: c.val_record for n, c in job.model.monitor.channels.items()
+               if "seconds" not in n}
+    with open(os.path.join(out_dir, f"rank{rank}.json"), "w") as handle:
+        json.dump(records, handle)
     torch.distributed.destroy_process_group()
 
 
@@ -65,6 +77,13 @@ def test_two_processes_match_one_with_double_batch(tmp_path):
         torch.testing.assert_close(states[0][name], value, rtol=1e-5, atol=1e-6)
     assert (tmp_path / "ddp.pkl").exists()
     assert single.model.monitor.get_examples_seen() == 3 * 46
+    # Each process monitored its slice of every batch; the combined means are those of
+    # one process monitoring everything, and both processes record the same values.
+    records = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in range(2)]
+    assert records[0] == records[1]
+    for name in ("valid_objective", "valid_y_misclass", "valid_y_nll"):
+        np.testing.assert_allclose(records[0][name], single.model.monitor.channels[name].val_record,
+                                   rtol=1e-5)
 
 
 def test_bgd_two_processes_match_one_with_double_batch(tmp_path):
@@ -78,3 +97,32 @@ def test_bgd_two_processes_match_one_with_double_batch(tmp_path):
         torch.testing.assert_close(states[0][name], states[1][name], rtol=0, atol=0)
         torch.testing.assert_close(states[0][name], value, rtol=1e-4, atol=1e-5)
     assert single.model.monitor.get_examples_seen() == 2 * 45
+
+
+def test_monitor_gives_each_process_its_slice_of_every_batch(monkeypatch):
+    """Two ranks simulated in one process: batches of 5, 5, 5, 5, 3 split 3/2 and 2/1,
+    and the two ranks' sums add up to one process's pass over all 23 examples."""
+    from pylearn2.costs.mlp import Default
+    from pylearn2.monitor import Monitor
+    from pylearn2.utils import distributed
+
+    model = make_job(10).model
+    monitor = Monitor(model)
+    monitor.setup(dataset={"valid": monitoring_data()}, cost=Default(), batch_size=5)
+    entry = monitor._datasets["valid"]
+    expected = monitor._run_dataset(entry)
+    local = {}
+
+    def record_local_sums(sums, count, device=None):
+        local[distributed.rank()] = ({k: float(v) for k, v in sums.items()}, count)
+        return sums, count
+
+    monkeypatch.setattr(distributed, "world_size", lambda: 2)
+    monkeypatch.setattr(distributed, "sum_named_", record_local_sums)
+    for r in (0, 1):
+        monkeypatch.setattr(distributed, "rank", lambda r=r: r)
+        monitor._run_dataset(entry)
+    assert [local[r][1] for r in (0, 1)] == [3 * 4 + 2, 2 * 4 + 1]
+    for name in ("valid_objective", "valid_y_misclass", "valid_y_nll"):
+        combined = (local[0][0][name] + local[1][0][name]) / 23
+        assert combined == pytest.approx(expected[name], rel=1e-6)  # float32 per batch

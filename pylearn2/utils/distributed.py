@@ -7,7 +7,8 @@ trains on its own slice of each batch (``batch_size`` is per process), gradients
 averaged across processes weighted by slice size, so the run computes what one process
 with a batch ``world_size`` times larger would. SGD averages each step's gradients; BGD
 averages the objective's value and gradient at every point of its line searches, so all
-processes take the same steps. Only rank 0 writes files.
+processes take the same steps. The monitor shards the same way: each process evaluates
+its slice of every monitoring batch and the sums are combined. Only rank 0 writes files.
 """
 
 from __future__ import annotations
@@ -60,3 +61,20 @@ def average_gradients_(grads: list[torch.Tensor], local_count: int) -> int:
         g.copy_(flat[offset:offset + n].reshape(g.shape) / max(total, 1.0))
         offset += n
     return int(total)
+
+
+def sum_named_(sums: dict[str, torch.Tensor], count: int,
+               device: torch.device | None = None) -> tuple[dict[str, torch.Tensor], int]:
+    """Sum named 0-d float64 tensors and an example count over processes.
+
+    A process that saw no examples may lack some names; the union is summed, with zeros
+    where a process had nothing.
+    """
+    gathered: list[list[str] | None] = [None] * world_size()
+    dist.all_gather_object(gathered, sorted(sums))
+    union = sorted(set().union(*(g or [] for g in gathered)))
+    zero = torch.zeros((), dtype=torch.float64, device=device)
+    flat = torch.stack([sums[n].to(torch.float64) if n in sums else zero for n in union]
+                       + [torch.tensor(float(count), dtype=torch.float64, device=device)])
+    dist.all_reduce(flat)
+    return dict(zip(union, flat[:-1])), int(flat[-1])
