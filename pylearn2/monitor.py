@@ -240,7 +240,7 @@ class Monitor:
         parallel = distributed.world_size() > 1
         for batch in iterator:
             if parallel:  # under torchrun each process evaluates its slice of every batch
-                batch = _slice_batch(batch, distributed.local_slice(_batch_length(batch)))
+                batch = distributed.local_part(batch, _batch_length(batch))
             batch = to_device(batch, device, dtype)
             n = _batch_length(batch)
             if n == 0:
@@ -333,13 +333,6 @@ def model_dtype(model: Any) -> torch.dtype | None:
         if param.is_floating_point():
             return param.dtype
     return None
-
-
-def _slice_batch(batch: Any, rows: slice) -> Any:
-    """The same rows of every tensor in a (possibly nested) batch tuple."""
-    if isinstance(batch, tuple):
-        return tuple(_slice_batch(b, rows) for b in batch)
-    return batch[rows] if isinstance(batch, torch.Tensor) else batch
 
 
 def _batch_length(batch: Any) -> int:

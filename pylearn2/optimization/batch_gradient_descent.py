@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 CONJUGATE_BETAS = ("polak_ribiere", "previous_direction")
 Closure = Callable[[], torch.Tensor]
 ValueAndGrad = Callable[[], tuple[float, list[torch.Tensor]]]
+Combine = Callable[[float, list[torch.Tensor]], tuple[float, list[torch.Tensor]]]
 
 
 @dataclass
@@ -65,6 +66,8 @@ class BatchGradientDescent:
     the step carries over to the next call. ``scale_step`` multiplies every accepted
     step. ``value_and_grad`` replaces autodiff of ``objective`` (for costs that supply
     their own gradients); it returns the value and one gradient per parameter.
+    ``combine(value, grads)``, when set, post-processes every evaluation (BGD uses it to
+    average over processes under torchrun).
     """
 
     def __init__(self, params: Sequence[torch.Tensor], objective: Closure,
@@ -73,7 +76,8 @@ class BatchGradientDescent:
                  reset_alpha: bool = True, reset_conjugate: bool = True,
                  init_alpha: float | Sequence[float] = 1.0, min_init_alpha: float = 1e-3,
                  scale_step: float = 1.0, max_line_search_iters: int = 30,
-                 value_and_grad: ValueAndGrad | None = None, verbose: bool = False) -> None:
+                 value_and_grad: ValueAndGrad | None = None, verbose: bool = False,
+                 combine: Combine | None = None) -> None:
         if line_search_mode not in (None, "exhaustive"):
             raise ConfigError(f"line_search_mode must be None or 'exhaustive', got "
                               f"{line_search_mode!r}.")
@@ -84,6 +88,7 @@ class BatchGradientDescent:
         self.params = list(params)
         self.objective = objective
         self.value_and_grad = value_and_grad
+        self.combine = combine
         self.conjugate = conjugate
         self.tolerance = 1e-2 if line_search_mode == "exhaustive" else 0.1
         self.reset_alpha, self.reset_conjugate = reset_alpha, reset_conjugate
@@ -114,7 +119,7 @@ class BatchGradientDescent:
             value = float(out.detach())
         grads = [g.detach() if g is not None else torch.zeros_like(p)
                  for p, g in zip(self.params, grads)]
-        return value, grads
+        return self.combine(value, grads) if self.combine is not None else (value, grads)
 
     @staticmethod
     def _dot(a: list[torch.Tensor], b: list[torch.Tensor]) -> float:

@@ -48,8 +48,7 @@ def run(args: argparse.Namespace) -> int:
         if not isinstance(monitor, Monitor):
             if args.monitor == "monitor":
                 raise ModelFileError(f"{path}: this model file has no monitor records.")
-            kept = sorted(n for n, v in vars(model).items()
-                          if n != "monitor" and isinstance(v, Monitor))
+            kept = list(serial.pushed_monitors(model))
             raise ModelFileError(f"{path}: no monitor called {args.monitor!r}; the file keeps "
                                  f"{', '.join(kept) if kept else 'no earlier stages'}.")
         if len(args.models) > 1:

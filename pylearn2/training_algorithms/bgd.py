@@ -131,13 +131,9 @@ class BGD(TrainingAlgorithm):
             verbose=bool(self.verbose_optimization),
         )
 
-    def _closures(self, data: Any, count: int, parallel: bool) -> tuple[Any, Any]:
-        """(objective, value_and_grad) on this process's ``count`` examples of one batch.
-
-        ``value_and_grad`` is needed for custom gradients and, under torchrun, to average
-        the value and the gradients over processes (weighted by slice size), so every
-        process sees the objective of the whole batch and makes the same line search.
-        """
+    def _closures(self, data: Any, count: int) -> tuple[Any, Any]:
+        """(objective, value_and_grad) on this process's ``count`` examples of one batch;
+        the latter for custom gradients and for an empty slice under torchrun."""
         def objective() -> torch.Tensor:
             value = self.cost.expr(self.model, data)
             if value is None:
@@ -145,35 +141,32 @@ class BGD(TrainingAlgorithm):
                                   f"{type(self.cost).__name__}.expr() returns None; use SGD.")
             return value
 
-        custom = self.cost.has_custom_gradients()
-        if not custom and not parallel:
+        if count == 0:  # this process's slice of a short last batch is empty
+            return objective, lambda: (0.0, [torch.zeros_like(p) for p in self.params])
+        if not self.cost.has_custom_gradients():
             return objective, None
 
-        def local_value_and_grad() -> tuple[float, list[torch.Tensor]]:
-            if count == 0:  # this process's slice of a short last batch is empty
-                return 0.0, [torch.zeros_like(p) for p in self.params]
-            if custom:
-                with torch.enable_grad():
-                    grads, _ = self.cost.get_gradients(self.model, data)
-                with torch.no_grad():
-                    value = float(objective())
-                return value, [grads.get(p) for p in self.params]
-            with torch.enable_grad():
-                out = objective()
-                grads = torch.autograd.grad(out, self.params, allow_unused=True)
-            return float(out.detach()), list(grads)
-
         def value_and_grad() -> tuple[float, list[torch.Tensor]]:
-            value, grads = local_value_and_grad()
-            if not parallel:
-                return value, grads
-            grads = [g.detach().clone() if g is not None else torch.zeros_like(p)
-                     for p, g in zip(self.params, grads)]
-            value_holder = [torch.tensor([value], dtype=grads[0].dtype, device=grads[0].device)]
-            distributed.average_gradients_(grads + value_holder, count)
-            return float(value_holder[0]), grads
+            with torch.enable_grad():
+                grads, _ = self.cost.get_gradients(self.model, data)
+            with torch.no_grad():
+                value = float(objective())
+            return value, [grads.get(p) for p in self.params]
 
         return objective, value_and_grad
+
+    @staticmethod
+    def _average_over_processes(count: int) -> Any:
+        """``combine`` for the optimiser under torchrun: the value and gradients of the
+        whole batch, averaged over processes weighted by slice size, so every process
+        makes the same line search."""
+        def combine(value: float, grads: list[torch.Tensor]) -> tuple[float, list[torch.Tensor]]:
+            grads = [g.clone() for g in grads]
+            holder = torch.tensor([value], dtype=grads[0].dtype, device=grads[0].device)
+            distributed.average_gradients_(grads + [holder], count)
+            return float(holder[0]), grads
+
+        return combine
 
     def train(self, dataset: Any) -> None:
         """One epoch: ``updates_per_batch`` line-searched steps on each batch. Under
@@ -188,11 +181,12 @@ class BGD(TrainingAlgorithm):
         for batch in iterator:
             total = batch[0].shape[0]
             if parallel:
-                batch = tuple(b[distributed.local_slice(total)] for b in batch)
+                batch = distributed.local_part(batch, total)
             batch = to_device(batch, self.device_, self.dtype_)
             data = batch if self._composite else batch[0]
-            self.optimizer.objective, self.optimizer.value_and_grad = self._closures(
-                data, batch[0].shape[0], parallel)
+            count = batch[0].shape[0]
+            self.optimizer.objective, self.optimizer.value_and_grad = self._closures(data, count)
+            self.optimizer.combine = self._average_over_processes(count) if parallel else None
             all_stats.extend(self.optimizer.minimize(self.updates_per_batch))
             if self.model.has_constraints():
                 with torch.no_grad():

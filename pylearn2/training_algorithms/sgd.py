@@ -180,7 +180,7 @@ class SGD(TrainingAlgorithm):
         parallel = distributed.world_size() > 1
         count = batch[0].shape[0]
         if parallel:
-            batch = tuple(b[distributed.local_slice(count)] for b in batch)
+            batch = distributed.local_part(batch, count)
         batch = to_device(batch, self.device_, self.dtype_)
         data = batch if self._composite else batch[0]
         if batch[0].shape[0]:

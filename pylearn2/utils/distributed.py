@@ -14,6 +14,7 @@ its slice of every monitoring batch and the sums are combined. Only rank 0 write
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -46,6 +47,19 @@ def local_slice(n: int) -> slice:
     size = -(-n // world_size())
     start = min(rank() * size, n)
     return slice(start, min(start + size, n))
+
+
+def local_part(batch: Any, n: int) -> Any:
+    """This process's rows (``local_slice(n)``) of every tensor in a possibly nested
+    batch tuple of ``n`` examples."""
+    rows = local_slice(n)
+
+    def part(item: Any) -> Any:
+        if isinstance(item, tuple):
+            return tuple(part(b) for b in item)
+        return item[rows] if isinstance(item, torch.Tensor) else item
+
+    return part(batch)
 
 
 def average_gradients_(grads: list[torch.Tensor], local_count: int) -> int:

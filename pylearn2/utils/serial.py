@@ -52,7 +52,8 @@ from pylearn2.utils.serial_tree import (
 
 __all__ = [
     "FORMAT_NAME", "FORMAT_VERSION", "atomic_write", "decode_args", "encode_args",
-    "from_jsonable", "load", "load_checkpoint", "load_train_file", "read_manifest",
+    "from_jsonable", "load", "load_checkpoint", "load_train_file", "pushed_monitors",
+    "read_manifest",
     "read_member", "save", "save_checkpoint", "to_jsonable",
 ]
 
@@ -137,8 +138,7 @@ def model_members(model: Any) -> dict[str, bytes]:
     monitor = getattr(model, "monitor", None)
     if monitor is not None:
         members["monitor.json"] = _json_bytes(monitor.state_dict(), "model.monitor.state_dict()")
-    pushed = {name: value.state_dict() for name, value in sorted(vars(model).items())
-              if name != "monitor" and _is_monitor(value)}
+    pushed = {name: value.state_dict() for name, value in pushed_monitors(model).items()}
     if pushed:
         members["pushed_monitors.json"] = _json_bytes(pushed, "the pushed monitors")
     yaml_src = getattr(model, "dataset_yaml_src", None)
@@ -392,9 +392,13 @@ def _match_dtypes(model: torch.nn.Module, weights: dict[str, torch.Tensor]) -> N
                 setattr(model.get_submodule(owner), attr, buf.to(weights[name].dtype))
 
 
-def _is_monitor(value: Any) -> bool:
+def pushed_monitors(model: Any) -> dict[str, Any]:
+    """The monitors ``push_monitor`` moved aside (attributes other than ``monitor``), by name."""
     monitor_module = sys.modules.get("pylearn2.monitor")  # no monitor module: no monitors
-    return monitor_module is not None and isinstance(value, monitor_module.Monitor)
+    if monitor_module is None:
+        return {}
+    return {name: value for name, value in sorted(vars(model).items())
+            if name != "monitor" and isinstance(value, monitor_module.Monitor)}
 
 
 def _restore_monitor(model: torch.nn.Module, state: Any, path: str, name: str = "monitor",
