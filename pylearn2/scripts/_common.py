@@ -48,11 +48,25 @@ def add_allow_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
+INVOKED_AS: str | None = None  # set by the `pylearn2` command: "pylearn2 train", ...
+
+
+def command_name(default: str) -> str:
+    """The command the user actually typed ("pylearn2 train", "pylearn2-train", "train.py")."""
+    import os
+
+    if INVOKED_AS:
+        return INVOKED_AS
+    typed = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    return typed if typed.startswith("pylearn2") or typed == default else default
+
+
 def run_cli(make_parser: Callable[[], argparse.ArgumentParser],
             run: Callable[[argparse.Namespace], int | None],
             argv: Sequence[str] | None = None) -> int:
     """Parse, run, and turn user errors into one line on stderr with exit status 2."""
     parser = make_parser()
+    parser.prog = command_name(parser.prog)
     args = parser.parse_args(argv)
     for module in getattr(args, "allow", []) or []:
         allow_module(module)

@@ -20,7 +20,8 @@ COMMANDS = {
     "show-weights": ("pylearn2.scripts.show_weights", "first-layer filters as an image grid"),
     "show-examples": ("pylearn2.scripts.show_examples", "a grid of examples from a dataset"),
     "predict-csv": ("pylearn2.scripts.predict_csv", "predictions of a saved model on a CSV file"),
-    "yaml-dryrun": ("pylearn2.scripts.yaml_dryrun", "build a YAML experiment without training"),
+    "yaml-dryrun": ("pylearn2.scripts.yaml_dryrun",
+                    "check a YAML experiment (one batch through everything) without training"),
 }
 
 
@@ -50,7 +51,13 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"{_usage()}", file=sys.stderr)
         return 2
     module = importlib.import_module(COMMANDS[command][0])
-    return module.main(rest)
+    from pylearn2.scripts import _common
+
+    previous, _common.INVOKED_AS = _common.INVOKED_AS, f"pylearn2 {command}"
+    try:
+        return module.main(rest)
+    finally:
+        _common.INVOKED_AS = previous
 
 
 if __name__ == "__main__":

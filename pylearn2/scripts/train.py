@@ -13,6 +13,7 @@ import os
 from collections.abc import Sequence
 
 from pylearn2.scripts._common import add_allow_flag, run_cli, setup_logging
+from pylearn2.scripts._experiment import add_experiment_flags
 from pylearn2.utils.exc import ConfigError
 
 log = logging.getLogger("pylearn2.train")
@@ -22,6 +23,13 @@ def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="train.py", description="Train a model from a YAML experiment file.")
     parser.add_argument("config", help="the YAML file describing a Train object (or a list)")
+    add_experiment_flags(parser)
+    parser.add_argument("--check", action="store_true",
+                        help="check the experiment as yaml-dryrun does (one small batch through "
+                             "model, cost, learning rule and monitor) and exit")
+    parser.add_argument("--run-dir", default=None, metavar="DIR",
+                        help="write every output of the run (model, best model, CSV, events, "
+                             "resolved YAML, run.json) into a new folder DIR/<name>-<timestamp>/")
     parser.add_argument("-t", "--time-budget", type=float, default=None, metavar="SECONDS",
                         help="stop after this many seconds of training (checked between epochs)")
     parser.add_argument("--resume", action="store_true",
@@ -51,12 +59,23 @@ def run(args: argparse.Namespace) -> int:
         os.environ["PYLEARN2_PROGRESS"] = "off"
     if args.device:
         os.environ["PYLEARN2_DEVICE"] = args.device
-    from pylearn2.config.yaml_parse import load_train_file
+    from pylearn2.scripts._experiment import load_experiment
 
-    if not os.path.exists(args.config):
-        raise ConfigError(f"{args.config}: no such file; give the path of a YAML experiment file.")
-    train_obj = load_train_file(args.config)
+    quick = args.print_config or args.check
+    experiment = load_experiment(args, None if quick else args.run_dir)
+    if args.print_config:
+        print(experiment.resolved_yaml(), end="")
+        return 0
+    if args.seed is not None:
+        log.info("Seed %d: %s", args.seed,
+                 ", ".join(f"{k}={v}" for k, v in experiment.seeds.items()) or "no seeded "
+                 "arguments; torch, numpy and random seeded")
+    train_obj, nodes = experiment.build()
     jobs = train_obj if isinstance(train_obj, list) else [train_obj]
+    if args.check:
+        from pylearn2.scripts.yaml_dryrun import check_jobs
+
+        return check_jobs(jobs, nodes, args.config)
     for number, job in enumerate(jobs, start=1):
         if not hasattr(job, "main_loop"):
             raise ConfigError(
@@ -66,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
         if len(jobs) > 1:
             os.environ["PYLEARN2_TRAIN_PHASE"] = f"phase{number}"
             log.info("Phase %d of %d", number, len(jobs))
+        _prepare_outputs(job, experiment, nodes, args, number if len(jobs) > 1 else None)
         kwargs = {"time_budget": args.time_budget}
         if args.resume:
             kwargs["resume"] = True
@@ -74,6 +94,39 @@ def run(args: argparse.Namespace) -> int:
             log.info("Model saved to %s; inspect it with: pylearn2 print-monitor %s",
                      job.save_path, job.save_path)
     return 0
+
+
+def _prepare_outputs(job, experiment, nodes, args: argparse.Namespace, phase: int | None) -> None:
+    """Before training: refuse clashes, warn of a missing stop rule, keep earlier outputs,
+    and write the resolved experiment (and run.json in a run folder)."""
+    from pylearn2.scripts._experiment import resolved_yaml_path
+    from pylearn2.train_checks import Report, check_static, output_paths
+    from pylearn2.utils.run_dir import keep_earlier_outputs, write_run_json
+
+    report = Report(nodes, args.config)
+    check_static(job, report)
+    if report.errors:
+        raise ConfigError("; ".join(f"{p.where}: {p.message}" for p in report.errors))
+    for problem in report.warnings:
+        log.warning("%s", problem)
+    stem = experiment.environ["PYLEARN2_TRAIN_FILE_STEM"] + (f".phase{phase}" if phase else "")
+    resolved = resolved_yaml_path(job, experiment.run_dir, stem)
+    from pylearn2.utils import distributed
+
+    if not args.resume and distributed.is_main():
+        keep_earlier_outputs(output_paths(job) + [resolved])
+    if args.seed is not None:
+        job.model.tag["seed"] = args.seed
+    if resolved:
+        os.makedirs(os.path.dirname(os.path.abspath(resolved)), exist_ok=True)
+        with open(resolved, "w", encoding="utf-8") as handle:
+            handle.write(experiment.resolved_yaml())
+        log.info("Resolved experiment written to %s", resolved)
+    if experiment.run_dir:
+        write_run_json(experiment.run_dir, args.seed, experiment.seeds,
+                       overrides=list(args.overrides) + list(args.set_overrides),
+                       deterministic=bool(args.deterministic), config=args.config)
+        log.info("Run folder: %s", experiment.run_dir)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

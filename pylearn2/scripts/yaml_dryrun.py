@@ -1,33 +1,77 @@
-"""Check a YAML experiment file without training: ``yaml_dryrun.py FILE.yaml``."""
+"""Check a YAML experiment file without training: ``yaml_dryrun.py FILE.yaml [PATH=VALUE ...]``.
+
+The experiment is built (datasets are loaded), set up, and one small batch goes through
+model, cost, learning rule and monitor; every problem found is printed with its YAML
+location (see pylearn2.train_checks). Exit status 0 when there are no errors, 2 otherwise.
+"""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from typing import Any
 
 from pylearn2.scripts._common import add_allow_flag, run_cli
+from pylearn2.scripts._experiment import add_experiment_flags
 
 
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="yaml_dryrun.py",
-        description="Parse a YAML experiment file and build its objects (datasets are loaded, "
-                    "nothing is trained) to find mistakes before a long run.")
+        description="Build a YAML experiment, push one small batch through model, cost, "
+                    "learning rule and monitor, and report every problem found (with its "
+                    "file and line) before a long run.")
     parser.add_argument("config", metavar="FILE.yaml", help="the YAML file to check")
+    add_experiment_flags(parser)
     parser.add_argument("-N", "--no-instantiate", action="store_true",
                         help="only parse the YAML and check its tags; build nothing")
+    parser.add_argument("--no-batch", action="store_true",
+                        help="build and check the objects, but push no batch through them")
     add_allow_flag(parser)
     return parser
 
 
+def check_jobs(jobs: list[Any], nodes: dict[int, Any], source: str, run: bool = True) -> int:
+    """Print the problems of every Train in ``jobs``; 2 when any is an error, else 0."""
+    from pylearn2.train_checks import Report, check_experiment
+
+    errors = warnings = 0
+    for job in jobs:
+        if not hasattr(job, "main_loop"):
+            report = Report(nodes, source)
+            report.error(job, None, f"the top-level object is a {type(job).__name__}, not a "
+                                    "Train; start the file with !obj:pylearn2.train.Train {...}.")
+        else:
+            report = check_experiment(job, nodes, source, run=run)
+        for problem in report.problems:
+            print(problem)
+        errors += len(report.errors)
+        warnings += len(report.warnings)
+    if errors:
+        print(f"{source}: {errors} error(s), {warnings} warning(s); fix the errors before "
+              "training.")
+        return 2
+    kinds = ", ".join(dict.fromkeys(type(job).__name__ for job in jobs))
+    print(f"Successfully built a {kinds} from {source} and pushed one batch through it: no "
+          f"errors, {warnings} warning(s).")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from pylearn2.config import yaml_parse
+    from pylearn2.scripts._experiment import load_experiment
 
-    result = yaml_parse.load_path(args.config, instantiate=False) if args.no_instantiate else \
-        yaml_parse.load_train_file(args.config)
-    what = "parsed" if args.no_instantiate else f"built a {type(result).__name__}"
-    print(f"Successfully {what} from {args.config}")
-    return 0
+    if args.no_instantiate:
+        yaml_parse.load_path(args.config, instantiate=False)
+        print(f"Successfully parsed {args.config}")
+        return 0
+    experiment = load_experiment(args)
+    if args.print_config:
+        print(experiment.resolved_yaml(), end="")
+        return 0
+    built, nodes = experiment.build()
+    jobs = built if isinstance(built, list) else [built]
+    return check_jobs(jobs, nodes, args.config, run=not args.no_batch)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
