@@ -56,8 +56,12 @@ class CDk(StochasticCost):
 
 
 class SML(StochasticCost):
-    """Stochastic maximum likelihood (persistent CD): ``batch_size`` persistent chains
-    advanced ``nsteps`` Gibbs steps per update provide the negative samples."""
+    """Stochastic maximum likelihood (persistent CD) with ``batch_size`` persistent chains.
+
+    As in the original Pylearn2: the chains start at 0.5 in every unit, each update's
+    negative phase uses the chains as they stand, and afterwards the chains advance
+    ``nsteps`` Gibbs steps under the parameters of that update (before it is applied).
+    """
 
     def __init__(self, batch_size: int, nsteps: int, seed: int = 43) -> None:
         super().__init__(seed)
@@ -71,12 +75,16 @@ class SML(StochasticCost):
         gen = self.generator(data.device)
         with torch.no_grad():
             if self.chains is None:
-                self.chains = model.random_visible(self.batch_size, gen)
-            v = self.chains.to(data.device)
+                self.chains = torch.full((self.batch_size, model.nvis), 0.5, dtype=data.dtype,
+                                         device=data.device)
+            negative = self.chains.to(data.device, data.dtype)
+        gradients = free_energy_gradients(model, data, negative)
+        with torch.no_grad():
+            v = negative
             for _ in range(self.nsteps):
                 v = model.gibbs_step(v, gen)
             self.chains = v
-        return free_energy_gradients(model, data, v), {}
+        return gradients, {}
 
     def get_monitoring_channels(self, model: Any, data: Any, **kwargs: Any) -> dict:
         return {"reconstruction_error": model.reconstruction_error(data).detach()}
@@ -89,42 +97,74 @@ class SML(StochasticCost):
         self.chains = state.get("chains")
 
 
-def score_matching_objective(model: Any, v: torch.Tensor, lambd: float = 0.0) -> torch.Tensor:
-    """Hyvarinen's objective: mean of 1/2 ||psi(v)||^2 + sum_i d psi_i / d v_i, plus
-    ``lambd`` times the squared curvature terms (regularised score matching)."""
+def score_matching_objective(model: Any, v: torch.Tensor, lambd: float = 0.0,
+                             reduction: str = "mean") -> torch.Tensor:
+    """Hyvarinen's objective ``1/2 psi_i(v)^2 + d psi_i / d v_i + lambd (d psi_i / d v_i)^2``.
+
+    ``reduction='mean'`` (the original Pylearn2's) averages over examples *and* visible
+    units, so learning rates do not depend on nvis; ``'sum'`` sums over units (the
+    textbook objective, nvis times larger) and averages over examples.
+    """
     psi = model.score(v)
     divergence = model.score_divergence(v)
-    value = (0.5 * psi.pow(2) + divergence).sum(1).mean()
-    if lambd:
-        value = value + lambd * divergence.pow(2).sum(1).mean()
-    return value
+    terms = 0.5 * psi.pow(2) + divergence + lambd * divergence.pow(2)
+    return _reduce(terms, reduction, "SM")
+
+
+def _reduce(terms: torch.Tensor, reduction: str, owner: str) -> torch.Tensor:
+    if reduction == "mean":
+        return terms.mean()
+    if reduction == "sum":
+        return terms.sum(1).mean()
+    raise ConfigError(f"{owner} reduction must be 'mean' or 'sum', got {reduction!r}.")
 
 
 class SM(Cost):
-    """Score matching (optionally regularised by ``lambd``)."""
+    """Score matching, regularised by ``lambd`` (Kingma and LeCun, 2010).
 
-    def __init__(self, lambd: float = 0.0) -> None:
+    The mean over examples and visible units of
+    ``1/2 psi_i^2 + d psi_i/d v_i + lambd (d psi_i/d v_i)^2``; ``reduction='sum'`` sums
+    over units instead (see :func:`score_matching_objective`).
+    """
+
+    def __init__(self, lambd: float = 0.0, reduction: str = "mean") -> None:
+        if lambd < 0:
+            raise ConfigError(f"SM lambd must be >= 0, got {lambd}.")
+        _reduce(torch.zeros(1, 1), reduction, "SM")
         self.lambd = float(lambd)
+        self.reduction = reduction
 
     def expr(self, model: Any, data: Any, **kwargs: Any) -> torch.Tensor:
-        return score_matching_objective(model, data, self.lambd)
+        return score_matching_objective(model, data, self.lambd, self.reduction)
 
 
 class SMD(Cost):
-    """Denoising score matching: match the model's score at a corrupted point to the
-    score of the corruption, ``(v - v_noisy) / stdev^2`` (Gaussian corruptors)."""
+    """Denoising score matching (Vincent, 2011, eq. 4.3): match the model's score at a
+    corrupted point to the corruption's score, ``(v - v_noisy) / stdev^2``.
 
-    def __init__(self, corruptor: Any) -> None:
+    As in the original Pylearn2 the objective is the *mean squared* difference over
+    examples and units (no 1/2, no sum over units), so hyper-parameters do not depend
+    on nvis. ``reduction='half_sum'`` gives Vincent's ``1/2 ||.||^2`` averaged over
+    examples instead (``nvis / 2`` times larger).
+    """
+
+    def __init__(self, corruptor: Any, reduction: str = "mean") -> None:
         stdev = getattr(corruptor, "stdev", None)
         if stdev is None or stdev <= 0:
             raise ConfigError("SMD needs a Gaussian corruptor with a positive stdev "
                               "(!obj:pylearn2.corruption.GaussianCorruptor {stdev: .4}).")
+        if reduction not in ("mean", "half_sum"):
+            raise ConfigError(f"SMD reduction must be 'mean' or 'half_sum', got {reduction!r}.")
         self.corruptor = corruptor
+        self.reduction = reduction
 
     def expr(self, model: Any, data: Any, **kwargs: Any) -> torch.Tensor:
         noisy = self.corruptor(data)
         target = (data - noisy) / self.corruptor.stdev ** 2
-        return 0.5 * (model.score(noisy) - target).pow(2).sum(1).mean()
+        squared = (model.score(noisy) - target).pow(2)
+        if self.reduction == "half_sum":
+            return 0.5 * squared.sum(1).mean()
+        return squared.mean()
 
     def is_stochastic(self) -> bool:
         return True
@@ -168,26 +208,55 @@ class GaussianNoise:
         return (-0.5 * z ** 2 - std.log() - 0.5 * math.log(2 * math.pi)).sum(1)
 
 
-class NCE(StochasticCost):
-    """Noise-contrastive estimation: classify data against ``noise_per_clean`` noise
-    samples per example; the model's log density is ``-F(v) - log_z`` with ``log_z``
-    learned (build the model with ``learn_log_z: True``)."""
+def model_log_density(model: Any, x: torch.Tensor) -> torch.Tensor:
+    """``model.log_prob(x)`` where the model has one, else ``-F(x) - log_z`` (``log_z``
+    learned with ``learn_log_z: True``, or 0: an unnormalised density)."""
+    if hasattr(model, "log_prob"):
+        return model.log_prob(x)
+    log_z = getattr(model, "log_z", None)
+    return -model.free_energy(x) - (0.0 if log_z is None else log_z)
 
-    def __init__(self, noise: Any, noise_per_clean: int, seed: int = 44) -> None:
+
+class NCE(StochasticCost):
+    """Noise-contrastive estimation (Gutmann and Hyvarinen, 2010).
+
+    With ``G(x) = log p_model(x) - log p_noise(x)``, ``noise_per_clean`` noise samples
+    per example and each mean over its own samples, the objective is the original
+    Pylearn2's ``-mean_data log sigmoid(G) - mean_noise log(1 - sigmoid(G))``.
+    ``weighting='paper'`` uses the paper's ratio instead: ``G - log(noise_per_clean)``
+    with the noise term weighted by ``noise_per_clean`` (identical when it is 1).
+    The noise is any object with ``log_prob(x)`` and ``sample(n, generator, device)``
+    (or ``random_design_matrix(n)``).
+    """
+
+    def __init__(self, noise: Any, noise_per_clean: int, seed: int = 44,
+                 weighting: str = "original") -> None:
         super().__init__(seed)
+        if int(noise_per_clean) != noise_per_clean or noise_per_clean < 1:
+            raise ConfigError(f"NCE noise_per_clean must be a positive integer, "
+                              f"got {noise_per_clean!r}.")
+        if weighting not in ("original", "paper"):
+            raise ConfigError(f"NCE weighting must be 'original' or 'paper', got {weighting!r}.")
         self.noise = noise
         self.noise_per_clean = int(noise_per_clean)
+        self.weighting = weighting
 
-    def _log_ratio(self, model: Any, x: torch.Tensor) -> torch.Tensor:
-        log_model = -model.free_energy(x) - model.log_z
-        return log_model - self.noise.log_prob(x) - math.log(self.noise_per_clean)
+    def G(self, X: torch.Tensor, model: Any) -> torch.Tensor:
+        """Log ratio of model to noise density (shifted by log k for ``'paper'``)."""
+        g = model_log_density(model, X) - self.noise.log_prob(X)
+        return g - math.log(self.noise_per_clean) if self.weighting == "paper" else g
 
-    def expr(self, model: Any, data: Any, **kwargs: Any) -> torch.Tensor:
-        if getattr(model, "log_z", None) is None:
-            raise ConfigError("NCE needs the model to learn its log-normaliser: set "
-                              "learn_log_z: True on the RBM.")
-        noise = self.noise.sample(data.shape[0] * self.noise_per_clean,
-                                  self.generator(data.device), data.device).to(data.dtype)
-        clean = F.logsigmoid(self._log_ratio(model, data)).mean()
-        fake = F.logsigmoid(-self._log_ratio(model, noise)).mean()
-        return -(clean + self.noise_per_clean * fake)
+    def _noise_samples(self, n: int, data: torch.Tensor) -> torch.Tensor:
+        if hasattr(self.noise, "sample"):
+            out = self.noise.sample(n, self.generator(data.device), data.device)
+        else:
+            out = self.noise.random_design_matrix(n)
+        return torch.as_tensor(out, device=data.device).to(data.dtype)
+
+    def expr(self, model: Any, data: Any, noisy_data: Any = None, **kwargs: Any) -> torch.Tensor:
+        if noisy_data is None:
+            noisy_data = self._noise_samples(data.shape[0] * self.noise_per_clean, data)
+        clean = F.logsigmoid(self.G(data, model)).mean()
+        fake = F.logsigmoid(-self.G(noisy_data, model)).mean()
+        weight = self.noise_per_clean if self.weighting == "paper" else 1
+        return -(clean + weight * fake)
