@@ -20,8 +20,8 @@ def states(n):
     return torch.tensor(list(itertools.product([0.0, 1.0], repeat=n)), dtype=torch.float64)
 
 
-def one_layer(nvis=6, nhid=4, pool=1, seed=(1,)):
-    return DBM(batch_size=10, niter=1, seed=seed, visible_layer=BinaryVector(nvis),
+def one_layer(nvis=6, nhid=4, pool=1, seed=(1,), batch_size=10):
+    return DBM(batch_size=batch_size, niter=1, seed=seed, visible_layer=BinaryVector(nvis),
                hidden_layers=[BinaryVectorMaxPool(detector_layer_dim=nhid, pool_size=pool,
                                                   layer_name="h", irange=0.5)]).double()
 
@@ -61,11 +61,11 @@ def test_mean_field_reaches_a_fixed_point():
         BinaryVectorMaxPool(detector_layer_dim=6, pool_size=2, layer_name="h0", irange=1.0),
         Softmax(n_classes=3, layer_name="y", irange=1.0)]).double()
     v = states(5)[::3]
-    state = dbm.mf(v)
-    for i in range(2):
-        torch.testing.assert_close(dbm.hidden_layers[i].pooled(dbm._input_to(i, v, state))[1],
-                                   state[i][1], atol=1e-6, rtol=0)
-    torch.testing.assert_close(state[1][0].sum(1), torch.ones(len(v), dtype=torch.float64))
+    h0, y = dbm.mf(v)
+    again = dbm.hidden_layers[0].mf_update(v, y, dbm.hidden_layers[1])
+    torch.testing.assert_close(again[1], h0[1], atol=1e-6, rtol=0)
+    torch.testing.assert_close(dbm.hidden_layers[1].mf_update(h0[0]), y, atol=1e-6, rtol=0)
+    torch.testing.assert_close(y.sum(1), torch.ones(len(v), dtype=torch.float64))
 
 
 def exact_ll(dbm, data):
@@ -82,7 +82,7 @@ def test_variational_pcd_raises_exact_likelihood():
     rng = np.random.default_rng(0)
     prototypes = np.array([[1, 1, 1, 0, 0, 0], [0, 0, 1, 1, 1, 0], [1, 0, 0, 0, 1, 1]])
     X = prototypes[rng.integers(0, 3, size=60)].astype(np.float64)
-    dbm = one_layer(seed=(3,))
+    dbm = one_layer(seed=(3,), batch_size=20)
     with torch.no_grad():
         dbm.hidden_layers[0].W.mul_(0.1)
     before = exact_ll(dbm, torch.tensor(X))

@@ -1,4 +1,18 @@
-"""Costs for deep Boltzmann machines."""
+"""Costs for deep Boltzmann machines.
+
+* The CD family (:class:`BaseCD` and :class:`PCD`, :class:`VariationalPCD`,
+  :class:`VariationalCD`): maximum-likelihood gradient estimates
+  ``d/dtheta [mean E(positive) - mean E(negative)]`` with the states held fixed. The
+  positive phase is the mean-field posterior (variational) or Gibbs samples with the data
+  clamped (PCD); the negative phase comes from Gibbs chains, persistent or restarted at
+  the data. ``supervised`` clamps the labels (the top Softmax layer) in the positive
+  phase; ``toronto_neg`` uses, in the negative phase, each hidden layer's conditional
+  expectation given its sampled neighbours instead of its sample (lower variance).
+* :class:`MultiPrediction` with :class:`MaskGen`: multi-prediction training of the
+  MP-DBM (Goodfellow et al. 2013), in :mod:`pylearn2.costs.dbm_multiprediction`.
+* Regularisers: :class:`WeightDecay`, :class:`TorontoSparsity`, :class:`MF_L1_ActCost`,
+  :class:`MF_L2_ActCost`.
+"""
 
 from __future__ import annotations
 
@@ -11,34 +25,81 @@ from pylearn2.costs.cost import Cost, Gradients, NullDataSpecsMixin, StochasticC
 from pylearn2.utils.exc import ConfigError
 
 
-class VariationalPCD(StochasticCost):
-    """Variational learning with persistent chains: the positive phase uses the mean-field
-    posterior, the negative phase ``num_chains`` persistent Gibbs chains advanced
-    ``num_gibbs_steps`` steps per update. The gradient is that of
-    ``mean E(v, q(h|v)) - mean E(chains)`` (not the derivative of a value)."""
+def _detach(state: Any) -> Any:
+    return tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
+
+
+def _split_data(cost: Cost, data: Any):
+    if cost.supervised:
+        X, Y = data
+        return X, Y
+    return data, None
+
+
+class BaseCD(StochasticCost):
+    """Positive phase minus negative phase of the DBM's energy.
+
+    Parameters
+    ----------
+    num_chains : negative chains. num_gibbs_steps : Gibbs sweeps per update.
+    supervised : data is (features, labels); the labels are clamped in the positive phase.
+    toronto_neg : negative statistics from conditional expectations (see module doc).
+    theano_rng : a seed (int) for the chains' generator; ``seed`` is the same.
+    """
+
+    persistent = True
 
     def __init__(self, num_chains: int, num_gibbs_steps: int, supervised: bool = False,
-                 toronto_neg: bool = False, seed: int = 45) -> None:
-        super().__init__(seed)
-        if supervised or toronto_neg:
-            raise ConfigError("VariationalPCD: supervised and toronto_neg are not supported.")
+                 toronto_neg: bool = False, theano_rng: Any = None, seed: int = 45) -> None:
+        super().__init__(int(theano_rng) if isinstance(theano_rng, int) else seed)
         self.num_chains, self.num_gibbs_steps = int(num_chains), int(num_gibbs_steps)
-        self.chains: Any = None
+        self.supervised, self.toronto_neg = bool(supervised), bool(toronto_neg)
+        self.theano_rng = theano_rng
+        self.chains: list[Any] | None = None
 
     def expr(self, model: Any, data: Any, **kwargs: Any) -> None:
         return None
 
+    # -- phases -------------------------------------------------------------------------
+    def _positive_phase(self, model: Any, X: torch.Tensor, Y: Any, gen) -> list[Any]:
+        raise NotImplementedError
+
+    def _chain_start(self, model: Any, X: torch.Tensor, gen) -> dict:
+        if self.persistent and self.chains is not None:
+            return dict(zip(model.get_all_layers(), self.chains))
+        return model.make_layer_to_state(self.num_chains, gen)
+
+    def _negative_phase(self, model: Any, X: torch.Tensor, gen) -> list[Any]:
+        state = model.sample(self._chain_start(model, X, gen), gen,
+                             num_steps=self.num_gibbs_steps)
+        layers = model.get_all_layers()
+        if self.persistent:
+            self.chains = [_detach(state[layer]) for layer in layers]
+        states = [state[layer] for layer in layers]
+        if self.toronto_neg:
+            states = self._expectations(model, states)
+        return states
+
+    def _expectations(self, model: Any, states: list[Any]) -> list[Any]:
+        """Each hidden layer's mean given its neighbours' sampled states."""
+        layers = model.get_all_layers()
+        out = list(states)
+        for j in range(1, len(layers)):
+            above = layers[j + 1] if j + 1 < len(layers) else None
+            out[j] = layers[j].mf_update(
+                state_below=layers[j - 1].upward_state(states[j - 1]),
+                state_above=above.downward_state(states[j + 1]) if above is not None else None,
+                layer_above=above)
+        return out
+
     def get_gradients(self, model: Any, data: Any, **kwargs: Any) -> tuple[Gradients, dict]:
-        gen = self.generator(data.device)
+        X, Y = _split_data(self, data)
+        gen = self.generator(X.device)
         with torch.no_grad():
-            positive = [(p.detach(), d.detach()) for p, d in model.mf(data)]
-            if self.chains is None:
-                self.chains = model.random_state(self.num_chains, gen)
-            v, state = self.chains
-            for _ in range(self.num_gibbs_steps):
-                v, state = model.gibbs_step(v, state, gen)
-            self.chains = (v, state)
-        difference = model.energy(data, positive).mean() - model.energy(v, state).mean()
+            positive = [_detach(s) for s in self._positive_phase(model, X, Y, gen)]
+            negative = [_detach(s) for s in self._negative_phase(model, X, gen)]
+        difference = (model.energy(X, positive).mean()
+                      - model.energy(negative[0], negative[1:]).mean())
         params = model.get_params()
         grads = torch.autograd.grad(difference, params, allow_unused=True)
         return {p: g if g is not None else torch.zeros_like(p) for p, g in zip(params, grads)}, {}
@@ -49,7 +110,45 @@ class VariationalPCD(StochasticCost):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)
         chains = state.get("chains")
-        self.chains = None if chains is None else (chains[0], [tuple(s) for s in chains[1]])
+        self.chains = None if chains is None else [
+            tuple(c) if isinstance(c, (list, tuple)) else c for c in chains]
+
+
+class _VariationalPositive:
+    def _positive_phase(self, model, X, Y, gen):
+        H = model.mf(X, Y=Y) if self.supervised else model.mf(X)
+        return list(H)
+
+
+class VariationalPCD(_VariationalPositive, BaseCD):
+    """Mean-field positive phase, persistent Gibbs chains (Salakhutdinov & Hinton 2009)."""
+
+
+class PCD(BaseCD):
+    """Positive phase from Gibbs sampling with the data (and labels) clamped, started at
+    the biases and run ``num_gibbs_steps`` sweeps; persistent negative chains."""
+
+    def _positive_phase(self, model, X, Y, gen):
+        state = model.make_layer_to_state(X.shape[0], gen)
+        state[model.visible_layer] = X
+        clamp = {model.visible_layer: True}
+        if self.supervised:
+            state[model.hidden_layers[-1]] = Y
+            clamp[model.hidden_layers[-1]] = True
+        state = model.sample(state, gen, layer_to_clamp=clamp, num_steps=self.num_gibbs_steps)
+        return [state[layer] for layer in model.hidden_layers]
+
+
+class VariationalCD(_VariationalPositive, BaseCD):
+    """Mean-field positive phase; negative chains restart at the data each update
+    (hidden layers sampled once with the data clamped) and run ``num_gibbs_steps``."""
+
+    persistent = False
+
+    def _chain_start(self, model, X, gen):
+        state = model.make_layer_to_state(X.shape[0], gen)
+        state[model.visible_layer] = X
+        return model.sample(state, gen, layer_to_clamp={model.visible_layer: True}, num_steps=1)
 
 
 class WeightDecay(NullDataSpecsMixin, Cost):
@@ -58,26 +157,75 @@ class WeightDecay(NullDataSpecsMixin, Cost):
     name = "weight_decay"
 
     def __init__(self, coeffs: Sequence[float]) -> None:
-        self.coeffs = list(coeffs)
+        self.coeffs = [float(c) for c in coeffs]
 
     def expr(self, model: Any, data: Any = None, **kwargs: Any) -> torch.Tensor:
         if len(self.coeffs) != len(model.hidden_layers):
             raise ConfigError(f"dbm.WeightDecay has {len(self.coeffs)} coefficients for "
                               f"{len(model.hidden_layers)} hidden layers.")
-        return sum(c * layer.W.pow(2).sum() for c, layer in zip(self.coeffs, model.hidden_layers))
+        return sum(layer.get_weight_decay(c) for c, layer in zip(self.coeffs, model.hidden_layers)
+                   if c)
+
+
+def _upward_means(model: Any, X: torch.Tensor, Y: Any, supervised: bool) -> list[torch.Tensor]:
+    H = model.mf(X, Y=Y) if supervised else model.mf(X)
+    return [h[0] if isinstance(h, tuple) else h for h in H]
 
 
 class TorontoSparsity(Cost):
     """Pull each hidden unit's mean-field activation (averaged over the batch) towards
-    ``targets[l]``: ``sum_l coeffs[l] * sum_j (mean_b q_lj - target_l)^2``."""
+    ``targets[l]``: ``sum_l coeffs[l] * sum_j (mean_b q_lj - target_l)^2``.
+    ``supervised``: the data is (features, labels) and the labels are clamped."""
 
     def __init__(self, targets: Sequence[float], coeffs: Sequence[float],
                  supervised: bool = False) -> None:
-        if supervised:
-            raise ConfigError("TorontoSparsity: supervised is not supported.")
         self.targets, self.coeffs = list(targets), list(coeffs)
+        self.supervised = bool(supervised)
 
     def expr(self, model: Any, data: Any, **kwargs: Any) -> torch.Tensor:
-        state = model.mf(data)
-        return sum(c * (pool.mean(0) - t).pow(2).sum()
-                   for c, t, (pool, _) in zip(self.coeffs, self.targets, state))
+        X, Y = _split_data(self, data)
+        means = _upward_means(model, X, Y, self.supervised)
+        return sum(c * (m.mean(0) - t).pow(2).sum()
+                   for c, t, m in zip(self.coeffs, self.targets, means) if c)
+
+
+class MF_L1_ActCost(Cost):
+    """``sum_l layer.get_l1_act_cost(mf state, targets[l], coeffs[l], eps[l])``: an L1 pull
+    of each layer's mean activation towards its target, ignoring deviations below eps."""
+
+    def __init__(self, targets: Sequence[Any], coeffs: Sequence[Any],
+                 eps: Sequence[Any] | None = None, supervised: bool = False) -> None:
+        self.targets, self.coeffs = list(targets), list(coeffs)
+        self.eps = None if eps is None else list(eps)
+        self.supervised = bool(supervised)
+
+    def expr(self, model: Any, data: Any, **kwargs: Any) -> torch.Tensor:
+        X, Y = _split_data(self, data)
+        H = model.mf(X, Y=Y) if self.supervised else model.mf(X)
+        eps = self.eps or [None] * len(self.targets)
+        total = 0.0
+        for layer, s, t, c, e in zip(model.hidden_layers, H, self.targets, self.coeffs, eps):
+            if c:
+                total = total + layer.get_l1_act_cost(s, t, c, e)
+        return torch.as_tensor(total) if not torch.is_tensor(total) else total
+
+
+class MF_L2_ActCost(Cost):
+    """``sum_l coeffs[l] * mean_j (mean_b q_lj - targets[l])^2`` on the mean-field state."""
+
+    def __init__(self, targets: Sequence[float], coeffs: Sequence[float],
+                 supervised: bool = False) -> None:
+        self.targets, self.coeffs = list(targets), list(coeffs)
+        self.supervised = bool(supervised)
+
+    def expr(self, model: Any, data: Any, **kwargs: Any) -> torch.Tensor:
+        X, Y = _split_data(self, data)
+        means = _upward_means(model, X, Y, self.supervised)
+        return sum(c * (m.mean(0) - t).pow(2).mean()
+                   for c, t, m in zip(self.coeffs, self.targets, means) if c)
+
+
+from pylearn2.costs.dbm_multiprediction import MaskGen, MultiPrediction  # noqa: E402
+
+__all__ = ["BaseCD", "PCD", "VariationalPCD", "VariationalCD", "WeightDecay",
+           "TorontoSparsity", "MF_L1_ActCost", "MF_L2_ActCost", "MultiPrediction", "MaskGen"]
