@@ -14,6 +14,8 @@ COMMANDS = {
     "train": ("pylearn2.scripts.train", "train a model from a YAML experiment file"),
     "print-monitor": ("pylearn2.scripts.print_monitor",
                       "print a saved model's final monitor channel values"),
+    "print-monitor-cv": ("pylearn2.scripts.print_monitor_cv",
+                         "mean +/- std of final channel values over TrainCV folds"),
     "plot-monitor": ("pylearn2.scripts.plot_monitor", "plot monitor channels of saved models"),
     "summarize-model": ("pylearn2.scripts.summarize_model",
                         "parameter shapes, statistics and totals of a saved model"),
