@@ -1,0 +1,33 @@
+"""Weighted mean absolute percentage error of a regression model, as monitor channels."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from pylearn2.train_extensions.metric_channels import DatasetMetricChannel
+
+
+def wmape(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """sum |y_true - y_pred| / sum |y_true| (NaN when every target is 0)."""
+    denominator = np.abs(y_true).sum()
+    if denominator == 0:
+        return math.nan
+    return float(np.abs(y_true - y_pred).sum() / denominator)
+
+
+class WMapeChannel(DatasetMetricChannel):
+    """Adds ``<dataset>_<channel_name_suffix>``: the WMAPE of the model's first output
+    column against the first target column, over each whole monitoring dataset.
+
+    Parameters
+    ----------
+    channel_name_suffix : name of the channel after the dataset prefix.
+    """
+
+    def __init__(self, channel_name_suffix: str = "wmape") -> None:
+        self.channel_name_suffix = channel_name_suffix
+
+    def metric(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        return wmape(y_true.reshape(len(y_true), -1)[:, 0], y_pred.reshape(len(y_pred), -1)[:, 0])
