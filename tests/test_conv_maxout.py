@@ -53,8 +53,9 @@ def test_maxout_forward_and_channels():
     out = mlp.fprop(torch.tensor(x, dtype=torch.float32)).detach().numpy()
     np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
     channels = layer.get_layer_monitoring_channels(state=torch.tensor(out))
-    assert "max_x.max_u" in channels and "range_x.mean_u" in channels
-    assert float(channels["min_x.min_u"]) == pytest.approx(out.min(0).min(), rel=1e-6)
+    # the original names pooled activations with a p_ prefix
+    assert "p_max_x.max_u" in channels and "p_range_x.mean_u" in channels
+    assert float(channels["p_min_x.min_u"]) == pytest.approx(out.min(0).min(), rel=1e-6)
 
 
 def test_maxout_gradcheck():

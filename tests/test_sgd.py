@@ -188,17 +188,24 @@ def test_killed_and_resumed_run_is_bit_identical(tmp_path):
     np.testing.assert_allclose(smooth, [np.mean(raw[max(0, i - 2):i + 1]) for i in range(6)])
 
 
-def test_dropout_is_off_when_monitoring():
+@pytest.mark.parametrize("monitor_objective", ["dropout", "deterministic"])
+def test_dropout_monitoring(monitor_objective):
+    """The model's channels use the unmasked network; ``objective`` is the masked cost
+    (as the original recorded it) unless monitor_objective='deterministic'."""
     data = classification_data()
     model = classifier()
     Train(dataset=data, model=model, algorithm=SGD(
-        learning_rate=0.05, batch_size=10, cost=Dropout(seed=1),
+        learning_rate=0.05, batch_size=10, cost=Dropout(seed=1, monitor_objective=monitor_objective),
         monitoring_dataset={"valid": data}, termination_criterion=EpochCounter(1))).main_loop()
     X = torch.as_tensor(data.X)
     Y = torch.nn.functional.one_hot(torch.as_tensor(data.y[:, 0]), 4).float()
     with torch.no_grad():
-        expected = float(Default().expr(model, (X, Y)))
-    assert model.monitor.last("valid_objective") == pytest.approx(expected, rel=1e-6)
+        unmasked = float(Default().expr(model, (X, Y)))
+    assert model.monitor.last("valid_y_nll") == pytest.approx(unmasked, rel=1e-5)
+    if monitor_objective == "deterministic":
+        assert model.monitor.last("valid_objective") == pytest.approx(unmasked, rel=1e-6)
+    else:
+        assert abs(model.monitor.last("valid_objective") - unmasked) > 1e-3
 
 
 def test_csv_rows_include_channels_that_extensions_write_on_monitor(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 
 from pylearn2.models.mlp.dense import Linear
@@ -11,12 +12,16 @@ from pylearn2.utils.exc import ConfigError
 
 
 class Maxout(Linear):
-    """``num_units`` outputs, each the max of ``num_pieces`` affine pieces.
+    """Maxout units: the max over pools of ``num_pieces`` affine pieces.
 
-    Pieces of unit j are the contiguous columns ``j*num_pieces .. (j+1)*num_pieces-1``
-    (``pool_stride`` = ``num_pieces``). ``min_zero`` adds a constant zero piece. The
-    weight matrix has ``num_units * num_pieces`` columns; ``max_col_norm`` constrains
-    each piece's incoming weights.
+    The detector layer has ``num_units * num_pieces`` affine pieces. Pools start every
+    ``pool_stride`` pieces (default ``num_pieces``: contiguous, non-overlapping pools, so
+    there are ``num_units`` outputs); with another stride there are
+    ``(num_units * num_pieces - num_pieces) // pool_stride + 1`` outputs, as in the
+    original Pylearn2. ``randomize_pools`` feeds each detector slot from a randomly
+    chosen piece (a fixed random 0/1 matrix drawn once from the MLP's rng).
+    ``min_zero`` adds a constant zero piece. ``max_col_norm`` constrains each piece's
+    incoming weights.
     """
 
     def __init__(self, layer_name: str, num_units: int, num_pieces: int,
@@ -27,11 +32,6 @@ class Maxout(Linear):
                  max_col_norm: float | None = None, max_row_norm: float | None = None,
                  mask_weights: Any = None, min_zero: bool = False, istdev: float | None = None
                  ) -> None:
-        if pool_stride not in (None, num_pieces):
-            raise ConfigError(f"Maxout {layer_name!r}: only pool_stride == num_pieces "
-                              "(non-overlapping pools) is supported.")
-        if randomize_pools:
-            raise ConfigError(f"Maxout {layer_name!r}: randomize_pools is not supported.")
         super().__init__(dim=num_units * num_pieces, layer_name=layer_name, irange=irange,
                          istdev=istdev, sparse_init=sparse_init, sparse_stdev=sparse_stdev,
                          include_prob=include_prob, init_bias=init_bias, W_lr_scale=W_lr_scale,
@@ -39,15 +39,46 @@ class Maxout(Linear):
                          max_row_norm=max_row_norm, max_col_norm=max_col_norm)
         self.num_units, self.num_pieces = int(num_units), int(num_pieces)
         self.pool_stride = pool_stride
+        stride = self.num_pieces if pool_stride is None else int(pool_stride)
+        detector = self.num_units * self.num_pieces
+        if stride < 1 or (detector - self.num_pieces) % stride:
+            raise ConfigError(
+                f"Maxout {layer_name!r}: pool_stride {pool_stride} does not tile the "
+                f"{detector} pieces in pools of {self.num_pieces} "
+                "(need (num_units*num_pieces - num_pieces) % pool_stride == 0).")
+        self._stride = stride
+        self.randomize_pools = bool(randomize_pools)
         self.min_zero = min_zero
         from pylearn2.space import VectorSpace
 
-        self.output_space = VectorSpace(self.num_units)
+        self.output_space = VectorSpace((detector - self.num_pieces) // stride + 1)
+
+    def set_input_space(self, space) -> None:
+        super().set_input_space(space)
+        if self.randomize_pools:
+            mlp = self.get_mlp()
+            rng = mlp.rng if mlp is not None else np.random.default_rng([2013, 1, 4])
+            sources = rng.integers(0, self.dim, size=self.dim)
+            permute = np.zeros((self.dim, self.dim))
+            permute[sources, np.arange(self.dim)] = 1.0
+            self.register_buffer("permute", torch.as_tensor(permute, dtype=torch.float32))
 
     def fprop(self, state_below: torch.Tensor) -> torch.Tensor:
-        z = self.affine(state_below).reshape(-1, self.num_units, self.num_pieces)
-        out = z.max(dim=2).values
+        z = self.affine(state_below)
+        if self.randomize_pools:
+            z = z @ self.permute
+        if self._stride == self.num_pieces:
+            out = z.reshape(z.shape[0], -1, self.num_pieces).max(dim=2).values
+        else:
+            out = z.unfold(1, self.num_pieces, self._stride).max(dim=2).values
         return out.clamp_min(0.0) if self.min_zero else out
+
+    def get_weights(self) -> np.ndarray:
+        """W, or W times the pool-randomising matrix with ``randomize_pools``."""
+        W = self.W.detach()
+        if self.randomize_pools:
+            W = W @ self.permute
+        return W.cpu().numpy()
 
     def cost(self, Y: torch.Tensor, Y_hat: torch.Tensor) -> torch.Tensor:
         return (Y - Y_hat).pow(2).sum(1).mean()
@@ -57,6 +88,7 @@ class Maxout(Linear):
         if state is not None:
             from pylearn2.models.mlp.dense import activation_channels
 
+            prefix = "" if self.num_pieces == 1 else "p_"  # the original's names
             for name, value in activation_channels(state).items():
-                channels[name.replace("_x_", "_x.")] = value
+                channels[prefix + name.replace("_x_", "_x.")] = value
         return channels
