@@ -9,6 +9,7 @@ outputs are ('b', 'c', 0, 1) (MaxoutConvC01B: ('c', 0, 1, 'b')).
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -24,6 +25,9 @@ from pylearn2.utils.exc import ConfigError
 from pylearn2.utils.init_args import InitArgsMixin
 
 BC01 = ("b", "c", 0, 1)
+
+
+logger = logging.getLogger(__name__)
 
 
 class ConvNonlinearity(InitArgsMixin):
@@ -60,7 +64,20 @@ class TanhConvNonlinearity(ConvNonlinearity):
 
 
 def pooled_size(size: int, pool: int, stride: int) -> int:
-    return int(math.ceil(max(size - pool, 0) / stride)) + 1
+    """``ceil((size - pool) / stride) + 1`` pool positions (the original's count).
+
+    With a pool smaller than its stride the last of these windows can start past the
+    edge and cover no pixel at all (the original filled it with -inf); that is refused
+    with a clear error rather than silently producing fewer positions than declared.
+    """
+    n = int(math.ceil(max(size - pool, 0) / stride)) + 1
+    if (n - 1) * stride >= size:
+        raise ConfigError(
+            f"pool {pool} with stride {stride} on a detector layer of size {size}: the last "
+            f"of the {n} pool windows starts at {(n - 1) * stride}, past the edge, and covers "
+            "no unit. Use a pool_stride no larger than pool_shape, or a size where "
+            "(size - pool) is a multiple of the stride.")
+    return n
 
 
 def max_pool(bc01: torch.Tensor, pool_shape: Sequence[int], pool_stride: Sequence[int]) -> torch.Tensor:
@@ -95,8 +112,6 @@ class ConvElemwise(Layer):
             raise ConfigError(f"{layer_name!r}: pool_type must be null, 'max' or 'mean'.")
         if pool_type is not None and (pool_shape is None or pool_stride is None):
             raise ConfigError(f"{layer_name!r}: pooling needs pool_shape and pool_stride.")
-        if detector_normalization is not None or output_normalization is not None:
-            raise ConfigError(f"{layer_name!r}: detector/output normalization is not supported.")
         self.output_channels = int(output_channels)
         self.kernel_shape = tuple(int(k) for k in kernel_shape)
         self.layer_name = layer_name
@@ -112,6 +127,17 @@ class ConvElemwise(Layer):
         self.tied_b = bool(tied_b)
         self.kernel_stride = tuple(int(k) for k in kernel_stride)
         self.monitor_style = monitor_style
+        for name, fn in (("detector_normalization", detector_normalization),
+                         ("output_normalization", output_normalization)):
+            if fn is not None and not callable(fn):
+                raise ConfigError(f"{layer_name!r}: {name} must be a callable (e.g. "
+                                  "!obj:pylearn2.expr.normalize.CrossChannelNormalizationBC01 {}).")
+        self.detector_normalization = detector_normalization
+        self.output_normalization = output_normalization
+
+    def _normalize(self, fn: Any, bc01: torch.Tensor) -> torch.Tensor:
+        """Apply a normalisation callable in the axes this layer's family uses (bc01)."""
+        return bc01 if fn is None else fn(bc01)
 
     def _padding(self) -> tuple[int, int]:
         if self.border_mode == "full":
@@ -133,8 +159,11 @@ class ConvElemwise(Layer):
                               f"the input images {space.shape}.")
         self.detector_shape = (rows, cols)
         if self.pool_type is not None:
-            rows = pooled_size(rows, self.pool_shape[0], self.pool_stride[0])
-            cols = pooled_size(cols, self.pool_shape[1], self.pool_stride[1])
+            try:
+                rows = pooled_size(rows, self.pool_shape[0], self.pool_stride[0])
+                cols = pooled_size(cols, self.pool_shape[1], self.pool_stride[1])
+            except ConfigError as err:
+                raise ConfigError(f"Layer {self.layer_name!r}: {err}") from None
         self.output_space = Conv2DSpace((rows, cols), num_channels=self.output_channels, axes=BC01)
         shape = (self.output_channels, space.num_channels, kr, kc)
         rng = self.get_mlp().rng if self.get_mlp() is not None else np.random.default_rng(0)
@@ -167,12 +196,12 @@ class ConvElemwise(Layer):
         return self.nonlinearity.apply(z)
 
     def fprop(self, state_below: torch.Tensor) -> torch.Tensor:
-        d = self.detector(state_below)
+        d = self._normalize(self.detector_normalization, self.detector(state_below))
         if self.pool_type == "max":
-            return max_pool(d, self.pool_shape, self.pool_stride)
-        if self.pool_type == "mean":
-            return mean_pool(d, self.pool_shape, self.pool_stride)
-        return d
+            d = max_pool(d, self.pool_shape, self.pool_stride)
+        elif self.pool_type == "mean":
+            d = mean_pool(d, self.pool_shape, self.pool_stride)
+        return self._normalize(self.output_normalization, d)
 
     def has_constraints(self) -> bool:
         return self.max_kernel_norm is not None
@@ -234,8 +263,12 @@ class MaxoutConvC01B(ConvElemwise):
                  max_kernel_norm: float | None = None, input_normalization: Any = None,
                  detector_normalization: Any = None, min_zero: bool = False,
                  output_normalization: Any = None, kernel_stride: Sequence[int] = (1, 1)) -> None:
-        if input_normalization is not None:
-            raise ConfigError(f"{layer_name!r}: input_normalization is not supported.")
+        if input_normalization is not None and not callable(input_normalization):
+            raise ConfigError(f"{layer_name!r}: input_normalization must be a callable (e.g. "
+                              "!obj:pylearn2.expr.normalize.CrossChannelNormalization {}).")
+        if partial_sum != 1:
+            logger.info("MaxoutConvC01B %r: partial_sum only tuned cuda-convnet's kernels; "
+                        "it has no effect here.", layer_name)
         super().__init__(output_channels=num_channels * num_pieces, kernel_shape=kernel_shape,
                          layer_name=layer_name, nonlinearity=IdentityConvNonlinearity(),
                          irange=irange, init_bias=init_bias, W_lr_scale=W_lr_scale,
@@ -245,6 +278,8 @@ class MaxoutConvC01B(ConvElemwise):
                          output_normalization=output_normalization, kernel_stride=kernel_stride)
         self.num_channels, self.num_pieces = int(num_channels), int(num_pieces)
         self.pad, self.min_zero = int(pad), min_zero
+        self.input_normalization = input_normalization
+        self.partial_sum = partial_sum
 
     def _padding(self) -> tuple[int, int]:
         return (self.pad, self.pad)
@@ -255,13 +290,25 @@ class MaxoutConvC01B(ConvElemwise):
         self.output_space = Conv2DSpace((rows, cols), num_channels=self.num_channels,
                                         axes=("c", 0, 1, "b"))
 
+    def _normalize(self, fn: Any, bc01: torch.Tensor) -> torch.Tensor:
+        """Normalisations of this layer see ('c', 0, 1, 'b') tensors, as in the original."""
+        if fn is None:
+            return bc01
+        c01b = fn(Conv2DSpace.convert(bc01, BC01, ("c", 0, 1, "b")))
+        return Conv2DSpace.convert(c01b, ("c", 0, 1, "b"), BC01)
+
     def fprop(self, state_below: torch.Tensor) -> torch.Tensor:
-        z = self.detector(state_below)
+        if self.input_normalization is not None:
+            c01b = Conv2DSpace.convert(state_below, self.input_space.axes, ("c", 0, 1, "b"))
+            state_below = Conv2DSpace.convert(self.input_normalization(c01b), ("c", 0, 1, "b"),
+                                              self.input_space.axes)
+        z = self._normalize(self.detector_normalization, self.detector(state_below))
         b, _, r, c = z.shape
         z = z.reshape(b, self.num_channels, self.num_pieces, r, c).max(dim=2).values
         if self.min_zero:
             z = z.clamp_min(0.0)
-        pooled = max_pool(z, self.pool_shape, self.pool_stride)
+        pooled = self._normalize(self.output_normalization,
+                                 max_pool(z, self.pool_shape, self.pool_stride))
         return Conv2DSpace.convert(pooled, BC01, ("c", 0, 1, "b"))
 
     def get_layer_monitoring_channels(self, state_below=None, state=None, targets=None):
