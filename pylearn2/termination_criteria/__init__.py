@@ -139,8 +139,16 @@ class _Combination(TerminationCriterion):
             raise ConfigError(f"{type(self).__name__} takes a list of termination criteria.")
         self.criteria = list(criteria)
 
-    def _votes(self, model: Any) -> list[bool]:
-        return [c.continue_learning(model) for c in self.criteria]
+    def _votes(self, model: Any, stop_at: bool) -> list[bool]:
+        """Ask the members in order and stop asking at the first vote equal to
+        ``stop_at`` (short-circuit, as the original Pylearn2 did, so stateful members
+        after it are not consulted on that epoch)."""
+        votes = []
+        for criterion in self.criteria:
+            votes.append(bool(criterion.continue_learning(model)))
+            if votes[-1] == stop_at:
+                break
+        return votes
 
     def _reasons(self, votes: list[bool]) -> str:
         return "; ".join(c.reason or type(c).__name__ for c, v in zip(self.criteria, votes) if not v)
@@ -154,20 +162,22 @@ class _Combination(TerminationCriterion):
 
 
 class And(_Combination):
-    """Continue only while every criterion says continue."""
+    """Continue only while every criterion says continue; members after the first that
+    says stop are not asked."""
 
     def continue_learning(self, model: Any) -> bool:
-        votes = self._votes(model)
+        votes = self._votes(model, stop_at=False)
         if not all(votes):
             self.reason = self._reasons(votes)
         return all(votes)
 
 
 class Or(_Combination):
-    """Continue while any criterion says continue."""
+    """Continue while any criterion says continue; members after the first that says
+    continue are not asked."""
 
     def continue_learning(self, model: Any) -> bool:
-        votes = self._votes(model)
+        votes = self._votes(model, stop_at=True)
         if not any(votes):
             self.reason = self._reasons(votes)
         return any(votes)
