@@ -6,3 +6,9 @@ training algorithms, termination criteria, extensions and analysis scripts all r
 """
 
 __version__ = "0.1.0"
+
+# Composition root: the monitor and the YAML layer register themselves with the model-file
+# layer (pylearn2.utils.serial) when imported, so a plain ``serial.load`` restores monitors
+# and ``serial.load_train_file`` reads YAML however the library is entered.
+import pylearn2.config.yaml_parse  # noqa: E402,F401
+import pylearn2.monitor  # noqa: E402,F401

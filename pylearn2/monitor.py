@@ -25,8 +25,9 @@ import numpy as np
 import torch
 
 from pylearn2.space import CompositeSpace, NullSpace, Space
-from pylearn2.utils import distributed
+from pylearn2.utils import distributed, serial
 from pylearn2.utils.data_specs_util import merge_data_specs, select_from_flat
+from pylearn2.utils.device import model_dtype, to_device  # noqa: F401  (old home)
 from pylearn2.utils.exc import ConfigError, did_you_mean
 
 log = logging.getLogger(__name__)
@@ -304,6 +305,9 @@ class Monitor:
         self.training_succeeded = bool(state.get("training_succeeded", False))
 
 
+serial.register_monitor_type(Monitor)  # model files restore monitor.json as a Monitor
+
+
 def _cost_producer(model: Any, cost: Any, value_name: str, channel_prefix: str = "") -> Producer:
     """The cost's value as ``value_name`` and its own channels as ``channel_prefix<name>``."""
     def producer(data: Any) -> dict[str, torch.Tensor]:
@@ -314,25 +318,6 @@ def _cost_producer(model: Any, cost: Any, value_name: str, channel_prefix: str =
             channels[value_name] = value
         return channels
     return producer
-
-
-def to_device(batch: Any, device: torch.device, dtype: torch.dtype | None = None) -> Any:
-    """Move tensors to ``device``; floating tensors also take ``dtype`` (the model's)."""
-    if isinstance(batch, tuple):
-        return tuple(to_device(b, device, dtype) for b in batch)
-    if isinstance(batch, torch.Tensor):
-        if dtype is not None and batch.is_floating_point() and batch.dtype != dtype:
-            return batch.to(device, dtype, non_blocking=True)
-        if batch.device != device:
-            return batch.to(device, non_blocking=True)
-    return batch
-
-
-def model_dtype(model: Any) -> torch.dtype | None:
-    for param in model.parameters():
-        if param.is_floating_point():
-            return param.dtype
-    return None
 
 
 def _batch_length(batch: Any) -> int:

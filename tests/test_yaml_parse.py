@@ -251,8 +251,8 @@ def test_undefined_variable_in_a_key_names_its_line(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("name,why", [
     ("torch.builtins.eval", "'builtins'"),  # a module re-exported by torch
-    ("pylearn2.utils.serial.np.load", "numpy.load"),  # a denied function reached by alias
-    ("pylearn2.utils.serial.torch.hub.load_state_dict_from_url", "torch.hub"),
+    ("pylearn2.utils.serial.format.np.load", "numpy.load"),  # a denied function reached by alias
+    ("pylearn2.utils.serial.format.torch.hub.load_state_dict_from_url", "torch.hub"),
     ("torch.serialization.pickle.loads", "refused"),
     ("numpy.lib.npyio.NpzFile", "refused"),
     ("torch.utils.benchmark.Timer", "refused"),  # executes statement strings

@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from pylearn2.utils import allowlist
+from pylearn2.utils import allowlist, serial
 from pylearn2.utils.exc import ConfigError, Pylearn2Error, did_you_mean
 from pylearn2.utils.init_args import effective_parameters
 from pylearn2.utils.string_utils import preprocess
@@ -296,8 +296,6 @@ class _Builder:
             raise YAMLConfigError(f"{where}: cannot import {path!r}: {err}.") from None
 
     def _unpickle(self, node: _Pickle) -> Any:
-        from pylearn2.utils import serial
-
         path = self._sub(node.path, node.where)
         try:
             obj = serial.load(path)
@@ -356,3 +354,6 @@ def _check_arguments(target: Any, path: str, kwargs: dict[str, Any], where: _Whe
     if missing:
         raise YAMLConfigError(f"{where}: {path} is missing required argument(s): "
                               f"{', '.join(missing)}.")
+
+
+serial.register_train_file_loader(load_train_file)

@@ -13,16 +13,16 @@ from typing import Any
 import numpy as np
 import torch
 
-from pylearn2.monitor import Monitor, model_dtype, to_device
+from pylearn2.monitor import Monitor
 from pylearn2.optimization.batch_gradient_descent import CONJUGATE_BETAS, BatchGradientDescent
 from pylearn2.space import CompositeSpace
 from pylearn2.training_algorithms.sgd import seed_sequence
 from pylearn2.training_algorithms.training_algorithm import (
     TrainingAlgorithm,
     reconcile_batch_size,
-    resolve_device,
 )
 from pylearn2.utils import distributed
+from pylearn2.utils.device import model_dtype, resolve_device, to_device
 from pylearn2.utils.exc import ConfigError
 
 

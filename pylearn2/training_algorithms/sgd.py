@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from pylearn2.costs.cost import Cost
-from pylearn2.monitor import Monitor, model_dtype, to_device
+from pylearn2.monitor import Monitor
 from pylearn2.space import CompositeSpace
 from pylearn2.train_extensions.polyak import PolyakAveraging
 from pylearn2.training_algorithms.learning_rule import (
@@ -36,9 +36,9 @@ from pylearn2.training_algorithms.schedules import (
 from pylearn2.training_algorithms.training_algorithm import (
     TrainingAlgorithm,
     reconcile_batch_size,
-    resolve_device,
 )
 from pylearn2.utils import distributed
+from pylearn2.utils.device import model_dtype, resolve_device, to_device
 from pylearn2.utils.exc import ConfigError, DivergenceError
 
 log = logging.getLogger(__name__)

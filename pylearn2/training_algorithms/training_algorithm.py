@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-import torch
-
+from pylearn2.utils.device import resolve_device  # noqa: F401  (old home)
 from pylearn2.utils.exc import ConfigError
 from pylearn2.utils.init_args import InitArgsMixin
 
@@ -96,17 +94,3 @@ def reconcile_batch_size(algorithm_name: str, model: Any, dataset: Any, batch_si
                 "even_shuffled_sequential)."
             )
     return int(batch_size)
-
-
-def resolve_device(device: str | torch.device | None) -> torch.device:
-    """``device`` argument, else ``PYLEARN2_DEVICE``, else CUDA when available, else CPU."""
-    name = device or os.environ.get("PYLEARN2_DEVICE")
-    if name is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(name)
-    except RuntimeError as err:
-        raise ConfigError(f"Unknown device {name!r}: use 'cpu', 'cuda' or 'cuda:N'.") from err
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"Device {name!r} requested but CUDA is not available; use 'cpu'.")
-    return resolved

@@ -47,7 +47,7 @@ _DENIED_NAMES = {
     "torch.mps",
     # pylearn2: the allowlist itself, loaders that take an allow= argument, command-line tools
     "pylearn2.utils.allowlist",
-    "pylearn2.utils.serial_tree.decode_args", "pylearn2.scripts",
+    "pylearn2.utils.serial.tree.decode_args", "pylearn2.scripts",
 }
 # Plain values (numpy.pi, numpy.inf) are harmless wherever they come from.
 _PLAIN_VALUES = (bool, int, float, complex, str, bytes, type(None))

@@ -22,8 +22,9 @@ from pylearn2.models.mlp.dense import (
     Softplus,
     Tanh,
 )
-from pylearn2.models.mlp.layer import MLP, Layer, apply_dropout
+from pylearn2.models.mlp.layer import Layer, apply_dropout
 from pylearn2.models.mlp.maxout import Maxout
+from pylearn2.models.mlp.mlp import MLP
 from pylearn2.models.mlp.softmax import Softmax
 from pylearn2.models.mlp.structure import (
     CompositeLayer,

@@ -8,40 +8,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from pylearn2.models.mlp.init import init_weights
+from pylearn2.models.mlp.initializers import init_weights
 from pylearn2.models.mlp.layer import Layer
+from pylearn2.models.mlp.norms import clip_norms, norm_channels  # noqa: F401  (old home)
+from pylearn2.models.mlp.statistics import activation_channels  # noqa: F401  (old home)
 from pylearn2.space import Space, VectorSpace
 from pylearn2.utils.exc import ConfigError
-
-
-def norm_channels(W: torch.Tensor) -> dict[str, torch.Tensor]:
-    """Min/mean/max of the row norms (per input) and column norms (per unit) of W."""
-    rows = W.detach().pow(2).sum(1).sqrt()
-    cols = W.detach().pow(2).sum(0).sqrt()
-    return {
-        "row_norms_min": rows.min(), "row_norms_mean": rows.mean(), "row_norms_max": rows.max(),
-        "col_norms_min": cols.min(), "col_norms_mean": cols.mean(), "col_norms_max": cols.max(),
-    }
-
-
-def activation_channels(H: torch.Tensor) -> dict[str, torch.Tensor]:
-    """Statistics of activations: '<over examples>_x_<over units>_u' as the original names them."""
-    H = H.detach().reshape(H.shape[0], -1)
-    per_unit = {"max": H.max(0).values, "mean": H.mean(0), "min": H.min(0).values}
-    per_unit["range"] = per_unit["max"] - per_unit["min"]
-    out = {}
-    for x_name, v in per_unit.items():
-        out[f"{x_name}_x_max_u"] = v.max()
-        out[f"{x_name}_x_mean_u"] = v.mean()
-        out[f"{x_name}_x_min_u"] = v.min()
-    return out
-
-
-def clip_norms(W: torch.Tensor, dim: int, max_norm: float | None, min_norm: float | None = None):
-    """Rescale slices of W (columns for dim=0, rows for dim=1) into [min_norm, max_norm]."""
-    norms = W.pow(2).sum(dim, keepdim=True).sqrt()
-    target = norms.clamp(min=min_norm or 0.0, max=max_norm if max_norm is not None else float("inf"))
-    W.mul_(target / norms.clamp_min(1e-7))
 
 
 class Linear(Layer):

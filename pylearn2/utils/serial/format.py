@@ -4,7 +4,7 @@ A model file (whatever its extension, ``.pkl`` included, so experiment files tha
 ``model.pkl`` keep working) is a zip archive holding:
 
 - ``manifest.json``: format name (``pylearn2-model``) and version, library version, the
-  model's class path, its constructor-argument tree (see pylearn2.utils.serial_tree) and
+  model's class path, its constructor-argument tree (see pylearn2.utils.serial.tree) and
   the dtype of its floating-point tensors;
 - ``weights.safetensors``: the model's ``state_dict()``;
 - ``monitor.json``: ``model.monitor.state_dict()`` (channels and counters), when present;
@@ -20,14 +20,13 @@ Loading rebuilds the model by calling the constructors named in the manifest (ea
 resolved through pylearn2.utils.allowlist) and then loads the weights. Only zipfile, json
 and safetensors read the file: nothing is ever unpickled, so a model file from an
 untrusted source cannot run code beyond the allowlisted constructors. Files are written
-atomically (pylearn2.utils.serial_atomic). Models come back on the CPU.
+atomically (pylearn2.utils.serial.atomic). Models come back on the CPU.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sys
 import warnings
 import zipfile
 from collections.abc import Iterable, Mapping
@@ -42,8 +41,8 @@ import pylearn2
 from pylearn2.utils.allowlist import allowing
 from pylearn2.utils.exc import ConfigError, DataNotFoundError, ModelFileError, Pylearn2Error
 from pylearn2.utils.init_args import class_path
-from pylearn2.utils.serial_atomic import atomic_write
-from pylearn2.utils.serial_tree import (
+from pylearn2.utils.serial.atomic import atomic_write
+from pylearn2.utils.serial.tree import (
     decode_args,
     encode_args,
     from_jsonable,
@@ -52,7 +51,7 @@ from pylearn2.utils.serial_tree import (
 
 __all__ = [
     "FORMAT_NAME", "FORMAT_VERSION", "atomic_write", "decode_args", "encode_args",
-    "from_jsonable", "load", "load_checkpoint", "load_train_file", "pushed_monitors",
+    "from_jsonable", "load", "load_checkpoint", "pushed_monitors", "register_monitor_type",
     "read_manifest",
     "read_member", "save", "save_checkpoint", "to_jsonable",
 ]
@@ -227,14 +226,6 @@ def read_member(path: str | os.PathLike, name: str) -> bytes | None:
         return _read(archive, path, name, required=False)
 
 
-def load_train_file(config_file_path: str, environ: Mapping[str, str] | None = None,
-                    allow: Allow = None) -> Any:
-    """Load a YAML experiment file (pylearn2.config.yaml_parse.load_train_file)."""
-    from pylearn2.config.yaml_parse import load_train_file as _load_train_file
-
-    return _load_train_file(config_file_path, environ=environ, allow=allow)
-
-
 def _head(path: str) -> bytes:
     """First bytes of ``path``; refuses missing files, folders and pickles."""
     if not os.path.exists(path):
@@ -392,13 +383,31 @@ def _match_dtypes(model: torch.nn.Module, weights: dict[str, torch.Tensor]) -> N
                 setattr(model.get_submodule(owner), attr, buf.to(weights[name].dtype))
 
 
+def register_monitor_type(monitor_type: type) -> None:
+    """Tell model files which class holds a monitor (pylearn2.monitor registers its Monitor).
+
+    The format layer sits below the monitor, so it never imports it: the monitor module
+    registers itself when it is imported, and a file's ``monitor.json`` is restored as an
+    instance of the registered class (``monitor_type(model)`` then ``load_state_dict``).
+    """
+    _REGISTERED["monitor_type"] = monitor_type
+
+
+def registered_monitor_type() -> type | None:
+    """The class registered by :func:`register_monitor_type`, or None."""
+    return _REGISTERED.get("monitor_type")
+
+
+_REGISTERED: dict[str, Any] = {}
+
+
 def pushed_monitors(model: Any) -> dict[str, Any]:
     """The monitors ``push_monitor`` moved aside (attributes other than ``monitor``), by name."""
-    monitor_module = sys.modules.get("pylearn2.monitor")  # no monitor module: no monitors
-    if monitor_module is None:
+    monitor_type = registered_monitor_type()
+    if monitor_type is None:  # no monitor class registered: nothing can be a monitor
         return {}
     return {name: value for name, value in sorted(vars(model).items())
-            if name != "monitor" and isinstance(value, monitor_module.Monitor)}
+            if name != "monitor" and isinstance(value, monitor_type)}
 
 
 def _restore_monitor(model: torch.nn.Module, state: Any, path: str, name: str = "monitor",
@@ -407,13 +416,12 @@ def _restore_monitor(model: torch.nn.Module, state: Any, path: str, name: str = 
                               or hasattr(model, name)):
         raise ModelFileError(f"{path}: {member} names a monitor {name!r} that cannot be an "
                              "attribute of the model; the file is damaged.")
-    try:
-        from pylearn2.monitor import Monitor
-    except ImportError as err:
-        warnings.warn(f"{path}: the monitor was not restored because pylearn2.monitor cannot "
-                      f"be imported ({err}).", stacklevel=3)
+    monitor_type = registered_monitor_type()
+    if monitor_type is None:
+        warnings.warn(f"{path}: the monitor was not restored because no monitor class is "
+                      "registered (import pylearn2.monitor first).", stacklevel=3)
         return
-    monitor = Monitor(model)
+    monitor = monitor_type(model)
     try:
         monitor.load_state_dict(state)
     except (KeyError, TypeError, ValueError, AttributeError) as err:
