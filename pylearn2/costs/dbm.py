@@ -182,10 +182,12 @@ class TorontoSparsity(Cost):
         self.targets, self.coeffs = list(targets), list(coeffs)
         self.supervised = bool(supervised)
 
+    reduce = "sum"
+
     def expr(self, model: Any, data: Any, **kwargs: Any) -> torch.Tensor:
         X, Y = _split_data(self, data)
         means = _upward_means(model, X, Y, self.supervised)
-        return sum(c * (m.mean(0) - t).pow(2).sum()
+        return sum(c * getattr((m.mean(0) - t).pow(2), self.reduce)()
                    for c, t, m in zip(self.coeffs, self.targets, means) if c)
 
 
@@ -210,19 +212,15 @@ class MF_L1_ActCost(Cost):
         return torch.as_tensor(total) if not torch.is_tensor(total) else total
 
 
-class MF_L2_ActCost(Cost):
-    """``sum_l coeffs[l] * mean_j (mean_b q_lj - targets[l])^2`` on the mean-field state."""
+class MF_L2_ActCost(TorontoSparsity):
+    """``sum_l coeffs[l] * mean_j (mean_b q_lj - targets[l])^2`` on the mean-field state
+    (TorontoSparsity with a mean over units instead of a sum)."""
+
+    reduce = "mean"
 
     def __init__(self, targets: Sequence[float], coeffs: Sequence[float],
                  supervised: bool = False) -> None:
-        self.targets, self.coeffs = list(targets), list(coeffs)
-        self.supervised = bool(supervised)
-
-    def expr(self, model: Any, data: Any, **kwargs: Any) -> torch.Tensor:
-        X, Y = _split_data(self, data)
-        means = _upward_means(model, X, Y, self.supervised)
-        return sum(c * (m.mean(0) - t).pow(2).mean()
-                   for c, t, m in zip(self.coeffs, self.targets, means) if c)
+        super().__init__(targets, coeffs, supervised)
 
 
 from pylearn2.costs.dbm_multiprediction import MaskGen, MultiPrediction  # noqa: E402

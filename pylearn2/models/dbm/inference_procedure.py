@@ -45,6 +45,9 @@ class InferenceProcedure(InitArgsMixin):
 
     dbm: Any = None
 
+    def __init__(self) -> None:
+        """Procedures take no arguments; the DBM attaches itself with set_dbm."""
+
     def set_dbm(self, dbm: Any) -> None:
         object.__setattr__(self, "dbm", dbm)
 
@@ -300,21 +303,26 @@ class BiasInit(InferenceProcedure):
     """Every layer above the first starts at its biases' mean-field state; ``niter`` full
     even/odd sweeps follow, with the same weights throughout."""
 
+    def _orders(self, i: int, n: int) -> list[range]:
+        """The sweeps of iteration i over n hidden layers."""
+        return [range(0, n, 2), range(1, n, 2)]
+
     def mf(self, V, Y=None, return_history=False, niter=None, block_grad=None):
         self._check_y(Y)
         niter = self.dbm.niter if niter is None else int(niter)
         H = self._bias_init(V.shape[0])
+        n = len(H)
         if Y is not None:
             H[-1] = Y
 
         def clamp(j, states):
-            if Y is not None and j == len(states) - 1:
+            if Y is not None and j == n - 1:
                 states[j] = Y
 
         history = [list(H)]
         for i in range(niter):
-            self._sweep(V, H, range(0, len(H), 2), clamp)
-            self._sweep(V, H, range(1, len(H), 2), clamp)
+            for order in self._orders(i, n):
+                self._sweep(V, H, order, clamp)
             if block_grad == i + 1:
                 H = block(H)
             history.append(list(H))
@@ -336,26 +344,8 @@ class UpDown(BiasInit):
     """Start at the biases, then alternate a bottom-to-top sweep and a top-to-bottom
     sweep (one per iteration); inpainting re-estimates the visible units after each."""
 
-    def mf(self, V, Y=None, return_history=False, niter=None, block_grad=None):
-        self._check_y(Y)
-        niter = self.dbm.niter if niter is None else int(niter)
-        H = self._bias_init(V.shape[0])
-        n = len(H)
-        if Y is not None:
-            H[-1] = Y
-
-        def clamp(j, states):
-            if Y is not None and j == n - 1:
-                states[j] = Y
-
-        history = [list(H)]
-        for i in range(niter):
-            order = range(0, n) if i % 2 == 0 else range(n - 1, -1, -1)
-            self._sweep(V, H, order, clamp)
-            if block_grad == i + 1:
-                H = block(H)
-            history.append(list(H))
-        return history if return_history else H
+    def _orders(self, i: int, n: int) -> list[range]:
+        return [range(0, n) if i % 2 == 0 else range(n - 1, -1, -1)]
 
     def do_inpainting(self, V, Y=None, drop_mask=None, drop_mask_Y=None, return_history=False,
                       noise=False, niter=None, block_grad=None, gen=None):
@@ -367,8 +357,7 @@ class UpDown(BiasInit):
             run.set_init_y(*self.dbm.hidden_layers[-1].init_inpainting_state(Y, noise, gen=gen))
         run.record()
         for i in range(niter):
-            order = range(0, n) if i % 2 == 0 else range(n - 1, -1, -1)
-            self._sweep(run.V_hat, run.H, order, run.clamp_top)
+            self._sweep(run.V_hat, run.H, self._orders(i, n)[0], run.clamp_top)
             run.update_visible()
             if block_grad == i + 1:
                 run.block()

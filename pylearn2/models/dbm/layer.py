@@ -268,7 +268,7 @@ class BinaryVectorMaxPool(HiddenLayer):
         self.mask_weights = None if mask_weights is None else np.asarray(mask_weights, float)
         self.b = torch.nn.Parameter(torch.full((self.detector_layer_dim,), float(init_bias)))
         self.register_buffer("offset", torch.sigmoid(self.b.detach().clone()))
-        self.mask: torch.Tensor | None = None
+        self.register_buffer("mask", None)
 
     def output_dim(self) -> int:
         return self.detector_layer_dim // self.pool_size
@@ -301,7 +301,7 @@ class BinaryVectorMaxPool(HiddenLayer):
                 W = W * (rng.uniform(size=W.shape) < self.include_prob)
         self.W = torch.nn.Parameter(torch.as_tensor(W, dtype=self.b.dtype))
         if self.mask_weights is not None:
-            self.register_buffer("mask", torch.as_tensor(self.mask_weights, dtype=self.b.dtype))
+            self.mask = torch.as_tensor(self.mask_weights, dtype=self.b.dtype)
             self.enforce_constraints()
 
     def upward_state(self, total_state: Any) -> torch.Tensor:

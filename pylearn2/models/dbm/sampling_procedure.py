@@ -19,6 +19,9 @@ class SamplingProcedure(InitArgsMixin):
 
     dbm: Any = None
 
+    def __init__(self) -> None:
+        """Procedures take no arguments; the DBM attaches itself with set_dbm."""
+
     def set_dbm(self, dbm: Any) -> None:
         object.__setattr__(self, "dbm", dbm)
 
