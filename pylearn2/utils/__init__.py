@@ -1,1 +1,26 @@
 """Small helpers shared across the library."""
+
+from pylearn2.utils.common import (  # noqa: E402,F401
+    as_floatX,
+    block_gradient,
+    constantX,
+    contains_inf,
+    contains_nan,
+    float32_floatX,
+    get_dataless_dataset,
+    is_iterable,
+    isfinite,
+    make_name,
+    py_complex_types,
+    py_float_types,
+    py_integer_types,
+    py_number_types,
+    safe_izip,
+    safe_union,
+    safe_update,
+    safe_zip,
+    sharedX,
+    subdict,
+    update_wrapper,
+    wraps,
+)

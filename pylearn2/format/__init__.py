@@ -1,0 +1,1 @@
+"""Reformatting of supervised targets (see :mod:`pylearn2.format.target_format`)."""
