@@ -74,7 +74,8 @@ def test_linear_and_sigmoid_costs():
     sig = MLP(nvis=3, layers=[Sigmoid(dim=2, layer_name="out", irange=0.3)])
     W, b = params(sig.layers[0])
     p = 1 / (1 + np.exp(-(x @ W + b)))
-    expected = -(y * np.log(p) + (1 - y) * np.log(1 - p)).sum(1).mean()
+    # the original's reduction: mean over units, then over examples
+    expected = -(y * np.log(p) + (1 - y) * np.log(1 - p)).mean(1).mean()
     assert float(sig.cost_from_X((X, Y)).detach()) == pytest.approx(expected, rel=1e-5)
 
 

@@ -40,8 +40,7 @@ class Linear(Layer):
         use_bias: bool = True,
     ) -> None:
         super().__init__()
-        if copy_input:
-            raise ConfigError(f"Layer {layer_name!r}: copy_input is not supported.")
+        self.copy_input = bool(copy_input)
         if not 0.0 < include_prob <= 1.0:
             raise ConfigError(f"Layer {layer_name!r}: include_prob must be in (0, 1].")
         self.dim = int(dim)
@@ -62,6 +61,9 @@ class Linear(Layer):
         self.desired_space = VectorSpace(space.get_total_dimension())
         self.needs_reformat = space != self.desired_space
         n_in = self.desired_space.dim
+        if self.copy_input:  # the input is appended to the affine part (and goes through
+            # the layer's nonlinearity with it)
+            self.output_space = VectorSpace(self.dim + n_in)
         mlp = self.get_mlp()
         rng = mlp.rng if mlp is not None else np.random.default_rng([2013, 1, 4])
         W = init_weights(rng, (n_in, self.dim), self.layer_name, self.irange, self.istdev,
@@ -89,9 +91,10 @@ class Linear(Layer):
     def affine(self, state_below: torch.Tensor) -> torch.Tensor:
         if self.needs_reformat:
             state_below = self.input_space.format_as(state_below, self.desired_space)
-        if self.b is None:
-            return state_below @ self.W
-        return torch.addmm(self.b, state_below, self.W)
+        z = state_below @ self.W if self.b is None else torch.addmm(self.b, state_below, self.W)
+        if self.copy_input:
+            z = torch.cat([z, state_below], dim=1)
+        return z
 
     def fprop(self, state_below: torch.Tensor) -> torch.Tensor:
         return self.affine(state_below)
@@ -182,20 +185,31 @@ class Sigmoid(Linear):
     def fprop(self, state_below: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.affine(state_below))
 
+    @staticmethod
+    def kl_from_logits(Y: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """Per example: the mean over units of ``Y softplus(-z) + (1 - Y) softplus(z)``."""
+        total = Y * F.softplus(-z) + (1 - Y) * F.softplus(z)
+        return total.reshape(total.shape[0], -1).mean(1)
+
+    def kl(self, Y: torch.Tensor, Y_hat: torch.Tensor) -> torch.Tensor:
+        """Per-example cross-entropy from probabilities (their logits, clipped at 1e-7)."""
+        return self.kl_from_logits(Y, torch.logit(Y_hat, eps=1e-7))
+
     def cost(self, Y: torch.Tensor, Y_hat: torch.Tensor) -> torch.Tensor:
-        eps = 1e-7
-        Y_hat = Y_hat.clamp(eps, 1 - eps)
-        return -(Y * Y_hat.log() + (1 - Y) * (1 - Y_hat).log()).sum(1).mean()
+        """Binary cross-entropy, mean over units and examples (the original's reduction)."""
+        return self.kl(Y, Y_hat).mean()
 
     def cost_from_input(self, Y: torch.Tensor, state_below: torch.Tensor) -> torch.Tensor:
-        z = self.affine(state_below)
-        return F.binary_cross_entropy_with_logits(z, Y, reduction="none").sum(1).mean()
+        return self.kl_from_logits(Y, self.affine(state_below)).mean()
 
     def get_layer_monitoring_channels(self, state_below=None, state=None, targets=None):
         channels = super().get_layer_monitoring_channels(state_below, state, targets)
         if targets is None or state is None:
             return channels
-        channels["kl"] = self.cost(targets, state).detach()
+        if state_below is not None:
+            channels["kl"] = self.cost_from_input(targets, state_below).detach()
+        else:
+            channels["kl"] = self.cost(targets, state).detach()
         if self.monitor_style == "classification":
             wrong = state.argmax(1) != targets.argmax(1)
             channels["misclass"] = wrong.float().mean()

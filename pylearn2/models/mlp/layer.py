@@ -60,6 +60,21 @@ class Layer(Model):
                               "coefficient 0 (or leave it out of the dict).")
         return W
 
+    def get_biases(self) -> Any:
+        """The bias vector as a numpy array."""
+        b = getattr(self, "b", None)
+        if b is None:
+            raise ConfigError(f"Layer {getattr(self, 'layer_name', type(self).__name__)!r} "
+                              "has no biases.")
+        return b.detach().cpu().numpy()
+
+    def set_biases(self, biases: Any) -> None:
+        """Overwrite the bias vector with ``biases`` (same shape)."""
+        import numpy as np
+
+        with torch.no_grad():
+            self.b.copy_(torch.as_tensor(np.asarray(biases), dtype=self.b.dtype))
+
     def get_weight_decay(self, coeff: float) -> torch.Tensor:
         return float(coeff) * self._weights().pow(2).sum()
 
@@ -96,8 +111,11 @@ def apply_dropout(
     per_example: bool = True,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """Keep each input with probability ``include_prob`` and multiply kept ones by ``scale``."""
-    if include_prob >= 1.0 and scale == 1.0:
+    """Keep each input with probability ``include_prob`` and multiply kept ones by ``scale``.
+
+    An include probability of 1 leaves the input as it is, whatever ``scale`` says (as
+    the original Pylearn2 does)."""
+    if include_prob is None or include_prob >= 1.0:
         return x
     if not 0.0 < include_prob <= 1.0:
         raise ConfigError(f"Dropout include probability must be in (0, 1], got {include_prob}.")

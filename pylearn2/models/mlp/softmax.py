@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from pylearn2.models.mlp.dense import activation_channels, clip_norms, norm_channels
-from pylearn2.models.mlp.init import init_weights
+from pylearn2.models.mlp.initializers import init_weights
 from pylearn2.models.mlp.layer import Layer
 from pylearn2.space import Space, VectorSpace
 from pylearn2.utils.exc import ConfigError
@@ -38,8 +38,10 @@ class Softmax(Layer):
         non_redundant: bool = False,
     ) -> None:
         super().__init__()
-        if non_redundant:
-            raise ConfigError(f"Softmax {layer_name!r}: non_redundant is not supported.")
+        if binary_target_dim is not None and int(binary_target_dim) < 1:
+            raise ConfigError(f"Softmax {layer_name!r}: binary_target_dim must be >= 1, "
+                              f"got {binary_target_dim}.")
+        self.non_redundant = bool(non_redundant)
         self.n_classes = int(n_classes)
         self.layer_name = layer_name
         self.irange, self.istdev, self.sparse_init = irange, istdev, sparse_init
@@ -71,10 +73,14 @@ class Softmax(Layer):
             return
         mlp = self.get_mlp()
         rng = mlp.rng if mlp is not None else np.random.default_rng([2013, 1, 4])
-        W = init_weights(rng, (self.desired_space.dim, self.n_classes), self.layer_name,
+        n_free = self.n_classes - 1 if self.non_redundant else self.n_classes
+        W = init_weights(rng, (self.desired_space.dim, n_free), self.layer_name,
                          self.irange, self.istdev, self.sparse_init, allow_zero=True)
         self.W = torch.nn.Parameter(torch.as_tensor(W, dtype=torch.float32))
-        self.b = torch.nn.Parameter(torch.as_tensor(self._initial_bias(), dtype=torch.float32))
+        bias = self._initial_bias()
+        if self.non_redundant:  # the last class's logit is pinned at 0
+            bias = bias[:-1] - bias[-1]
+        self.b = torch.nn.Parameter(torch.as_tensor(bias, dtype=torch.float32))
 
     def _initial_bias(self) -> np.ndarray:
         if self.init_bias_target_marginals is None:
@@ -92,25 +98,37 @@ class Softmax(Layer):
             state_below = self.input_space.format_as(state_below, self.desired_space)
         if self.no_affine:
             return state_below
-        return torch.addmm(self.b, state_below, self.W)
+        z = torch.addmm(self.b, state_below, self.W)
+        if self.non_redundant:
+            z = torch.cat([z, z.new_zeros(z.shape[0], 1)], dim=1)
+        return z
 
     def fprop(self, state_below: torch.Tensor) -> torch.Tensor:
         return torch.softmax(self.logits(state_below), dim=1)
 
     def _one_hot(self, Y: torch.Tensor) -> torch.Tensor:
+        """Targets as rows over classes: one-hot, or with ``binary_target_dim > 1`` one
+        count per listed label (a "multi-hot" row)."""
         if self.binary_target_dim is None:
             return Y
-        return F.one_hot(Y.long().reshape(-1), self.n_classes).to(torch.float32)
+        labels = Y.long().reshape(Y.shape[0], -1)
+        return F.one_hot(labels, self.n_classes).sum(1).to(torch.float32)
+
+    def nll_from_log_prob(self, Y: torch.Tensor, log_prob: torch.Tensor) -> torch.Tensor:
+        """Mean NLL. Index targets: the mean over every (example, label slot) of
+        ``-log p(label)``, as the original Pylearn2 averages them."""
+        if self.binary_target_dim is None:
+            return -(Y * log_prob).sum(1).mean()
+        labels = Y.long().reshape(Y.shape[0], -1)
+        return -log_prob.gather(1, labels).mean()
 
     def cost(self, Y: torch.Tensor, Y_hat: torch.Tensor) -> torch.Tensor:
-        log_p = Y_hat.clamp_min(1e-30).log()
-        return -(self._one_hot(Y) * log_p).sum(1).mean()
+        """NLL from probabilities (when only they are at hand; prefer cost_from_input,
+        which goes through the logits and does not saturate)."""
+        return self.nll_from_log_prob(Y, Y_hat.clamp_min(1e-30).log())
 
     def cost_from_input(self, Y: torch.Tensor, state_below: torch.Tensor) -> torch.Tensor:
-        z = self.logits(state_below)
-        if self.binary_target_dim is not None:
-            return F.cross_entropy(z, Y.long().reshape(-1))
-        return F.cross_entropy(z, Y)
+        return self.nll_from_log_prob(Y, torch.log_softmax(self.logits(state_below), dim=1))
 
     def has_constraints(self) -> bool:
         return self.W is not None and (self.max_row_norm, self.max_col_norm) != (None, None)
@@ -136,9 +154,17 @@ class Softmax(Layer):
                         min_max_class=max_prob.min())
         if targets is not None:
             Y = self._one_hot(targets)
-            channels["misclass"] = (state.argmax(1) != Y.argmax(1)).float().mean()
-            log_p = state.detach().clamp_min(1e-30).log()
-            channels["nll"] = -(Y * log_p).sum(1).mean()
+            predicted = state.argmax(1)
+            if self.binary_target_dim is None:
+                wrong = predicted != Y.argmax(1)
+            else:  # wrong when the predicted class is not among the example's labels
+                wrong = Y.gather(1, predicted[:, None])[:, 0] <= 0
+            channels["misclass"] = wrong.float().mean()
+            if state_below is not None:
+                log_p = torch.log_softmax(self.logits(state_below), dim=1)
+            else:
+                log_p = state.clamp_min(1e-30).log()
+            channels["nll"] = self.nll_from_log_prob(targets, log_p).detach()
         return channels
 
 
