@@ -22,6 +22,8 @@ COMMANDS = {
     "show-weights": ("pylearn2.scripts.show_weights", "first-layer filters as an image grid"),
     "show-examples": ("pylearn2.scripts.show_examples", "a grid of examples from a dataset"),
     "predict-csv": ("pylearn2.scripts.predict_csv", "predictions of a saved model on a CSV file"),
+    "ais": ("pylearn2.scripts.ais",
+            "AIS log partition function and test log-likelihood of an RBM or DBM"),
     "yaml-dryrun": ("pylearn2.scripts.yaml_dryrun",
                     "check a YAML experiment (one batch through everything) without training"),
 }

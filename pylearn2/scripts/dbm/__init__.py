@@ -1,0 +1,1 @@
+"""Tools for DBMs (the original library's ``scripts/dbm``)."""
