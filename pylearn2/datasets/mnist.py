@@ -91,6 +91,7 @@ class MNIST(DenseDesignMatrix):
         if center:
             X = X - images.reshape(n, -1).mean(0) if not binarize else X - X.mean(0)
         self.which_set, self.center, self.binarize = which_set, center, binarize
+        self.shuffle = shuffle
         self.one_hot = bool(one_hot)
         y = labels[start:stop, None]
         if one_hot:
@@ -106,5 +107,9 @@ class MNIST(DenseDesignMatrix):
         return np.clip(X * 2.0 - 1.0, -1.0, 1.0) if not self.center else np.clip(X, -1.0, 1.0)
 
     def get_test_set(self) -> MNIST:
-        return MNIST(which_set="test", center=self.center, binarize=self.binarize,
-                     axes=self.axes, one_hot=self.one_hot)
+        """The test split with the same options and the same preprocessor, which is fit
+        on the test data only if ``fit_test_preprocessor`` was set (as the original)."""
+        return MNIST(which_set="test", center=self.center, shuffle=self.shuffle,
+                     binarize=self.binarize, axes=self.axes, one_hot=self.one_hot,
+                     preprocessor=self.preprocessor,
+                     fit_preprocessor=self.fit_test_preprocessor, fit_test_preprocessor=False)

@@ -45,9 +45,34 @@ class SpaceConversionError(ShapeError, TypeError):
 
 
 class Space(InitArgsMixin):
-    """Base class: a description of the shape and type of one batch."""
+    """Base class: a description of the shape and type of one batch.
+
+    Every space takes the original's ``validate_callbacks`` and ``np_validate_callbacks``:
+    callables run with the batch after :meth:`validate` / :meth:`np_validate` have
+    checked it (e.g. to assert a value range).
+    """
 
     dtype: str = "float32"
+    validate_callbacks: tuple = ()
+    np_validate_callbacks: tuple = ()
+
+    def __init__(self, validate_callbacks: Sequence[Any] | None = None,
+                 np_validate_callbacks: Sequence[Any] | None = None) -> None:
+        self._set_callbacks(validate_callbacks, np_validate_callbacks)
+
+    def _set_callbacks(self, validate_callbacks: Any, np_validate_callbacks: Any) -> None:
+        for name, given in (("validate_callbacks", validate_callbacks),
+                            ("np_validate_callbacks", np_validate_callbacks)):
+            callbacks = tuple(given or ())
+            if not all(callable(c) for c in callbacks):
+                raise ValueError(f"{type(self).__name__} {name} must be a list of callables")
+            if callbacks:
+                setattr(self, name, callbacks)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "validate" in cls.__dict__:
+            cls.validate = _with_callbacks(cls.__dict__["validate"], "validate_callbacks")
 
     def get_total_dimension(self) -> int:
         raise NotImplementedError
@@ -70,7 +95,22 @@ class Space(InitArgsMixin):
         """Raise :class:`ShapeError` if ``batch`` is not a batch of this space."""
         raise NotImplementedError
 
-    np_validate = validate
+    def np_validate(self, batch: Any) -> None:
+        """:meth:`validate` for numpy batches, then the ``np_validate_callbacks``."""
+        self._checks_only(batch)
+        for callback in self.np_validate_callbacks:
+            callback(batch)
+
+    def _checks_only(self, batch: Any) -> None:
+        saved = self.__dict__.get("validate_callbacks")
+        self.validate_callbacks = ()
+        try:
+            self.validate(batch)
+        finally:
+            if saved is None:
+                del self.validate_callbacks
+            else:
+                self.validate_callbacks = saved
 
     def format_as(self, batch: Any, space: Space) -> Any:
         """Convert a (torch) batch of this space into a batch of ``space``."""
@@ -112,6 +152,28 @@ class Space(InitArgsMixin):
         return []
 
 
+def _with_callbacks(validate: Any, attribute: str) -> Any:
+    """Wrap a subclass's ``validate`` so the space's callbacks run once, after it."""
+    if getattr(validate, "_runs_callbacks", False):
+        return validate
+
+    def checked(self: Space, batch: Any) -> None:
+        outermost = not self.__dict__.get("_validating", False)
+        self.__dict__["_validating"] = True
+        try:
+            validate(self, batch)
+        finally:
+            if outermost:
+                self.__dict__.pop("_validating", None)
+        if outermost:
+            for callback in getattr(self, attribute):
+                callback(batch)
+
+    checked._runs_callbacks = True  # type: ignore[attr-defined]
+    checked.__doc__, checked.__name__ = validate.__doc__, validate.__name__
+    return checked
+
+
 def _to_torch(batch: Any) -> Any:
     if isinstance(batch, tuple):
         return tuple(_to_torch(b) for b in batch)
@@ -131,7 +193,10 @@ def _to_numpy(batch: Any) -> Any:
 class VectorSpace(Space):
     """A batch is a matrix of shape (batch, dim)."""
 
-    def __init__(self, dim: int, sparse: bool = False, dtype: str = "float32"):
+    def __init__(self, dim: int, sparse: bool = False, dtype: str = "float32",
+                 validate_callbacks: Sequence[Any] | None = None,
+                 np_validate_callbacks: Sequence[Any] | None = None):
+        self._set_callbacks(validate_callbacks, np_validate_callbacks)
         if int(dim) != dim or dim < 0:
             raise ValueError(f"VectorSpace dim must be a non-negative integer, got {dim!r}")
         self.dim = int(dim)
@@ -195,7 +260,10 @@ class Conv2DSpace(Space):
         num_channels: int | None = None,
         axes: Sequence[Any] | None = None,
         dtype: str = "float32",
+        validate_callbacks: Sequence[Any] | None = None,
+        np_validate_callbacks: Sequence[Any] | None = None,
     ):
+        self._set_callbacks(validate_callbacks, np_validate_callbacks)
         if channels is not None and num_channels is not None and channels != num_channels:
             raise ValueError("Conv2DSpace: give either channels or num_channels, not both")
         nch = num_channels if num_channels is not None else channels
@@ -274,7 +342,10 @@ class Conv2DSpace(Space):
 class IndexSpace(Space):
     """A batch of integer labels of shape (batch, dim), each in [0, max_labels)."""
 
-    def __init__(self, max_labels: int, dim: int, dtype: str = "int64"):
+    def __init__(self, max_labels: int, dim: int, dtype: str = "int64",
+                 validate_callbacks: Sequence[Any] | None = None,
+                 np_validate_callbacks: Sequence[Any] | None = None):
+        self._set_callbacks(validate_callbacks, np_validate_callbacks)
         if not np.issubdtype(np.dtype(dtype), np.integer):
             raise ValueError(f"IndexSpace needs an integer dtype, got {dtype!r}")
         self.max_labels = int(max_labels)
@@ -322,7 +393,10 @@ class IndexSpace(Space):
 class CompositeSpace(Space):
     """A tuple of spaces; a batch is a tuple of their batches."""
 
-    def __init__(self, components: Sequence[Space]):
+    def __init__(self, components: Sequence[Space],
+                 validate_callbacks: Sequence[Any] | None = None,
+                 np_validate_callbacks: Sequence[Any] | None = None):
+        self._set_callbacks(validate_callbacks, np_validate_callbacks)
         if isinstance(components, Space):
             components = [components]
         self.components = list(components)
