@@ -174,3 +174,17 @@ def test_conv_normalizations_are_applied():
     x = torch.randn(2, 1, 4, 4)
     assert torch.all(normed.fprop(x) == -3.0)
     assert not torch.all(plain.fprop(x) == -3.0)
+
+
+def test_conv2d_subsample_and_kernel_hints():
+    import torch
+
+    from pylearn2.linear.conv2d import make_random_conv2D
+    from pylearn2.space import Conv2DSpace
+
+    vis = Conv2DSpace((6, 6), num_channels=1)
+    hid = Conv2DSpace((2, 2), num_channels=3)
+    a = make_random_conv2D(0.1, vis, hid, (2, 2), subsample=(3, 3), batch_size=5, rng=[1])
+    b = make_random_conv2D(0.1, vis, hid, (2, 2), kernel_stride=(3, 3), rng=[1])
+    x = torch.randn(2, 6, 6, 1)
+    torch.testing.assert_close(a.lmul(x), b.lmul(x))

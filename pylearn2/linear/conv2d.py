@@ -7,6 +7,7 @@ the transposed convolution with the output padding that makes it the exact adjoi
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,6 +18,8 @@ import torch.nn.functional as F
 from pylearn2.linear.linear_transform import LinearTransform, random_array
 from pylearn2.space import Conv2DSpace
 from pylearn2.utils.exc import ConfigError
+
+logger = logging.getLogger(__name__)
 
 BC01 = ("b", "c", 0, 1)
 
@@ -31,12 +34,26 @@ def conv_output_shape(shape: Sequence[int], kernel: Sequence[int], stride: Seque
 
 
 class Conv2D(LinearTransform):
-    """2-D convolution with ``filters`` of shape (out_channels, in_channels, rows, cols)."""
+    """2-D convolution with ``filters`` of shape (out_channels, in_channels, rows, cols).
+
+    The original's ``subsample`` is ``kernel_stride`` by its old name; ``filters_shape``
+    is checked against the filters. ``batch_size`` and ``message`` only sized and named
+    the original's compiled kernels: accepted, no effect (a log line says so).
+    """
 
     def __init__(self, filters: Any, input_space: Conv2DSpace,
                  output_axes: Sequence[Any] = BC01, kernel_stride: Sequence[int] = (1, 1),
-                 border_mode: str = "valid") -> None:
+                 border_mode: str = "valid", batch_size: int | None = None,
+                 subsample: Sequence[int] | None = None, filters_shape: Any = None,
+                 message: str = "") -> None:
         super().__init__()
+        if subsample is not None:
+            kernel_stride = subsample
+        _note_kernel_hints(batch_size, message)
+        self.batch_size, self.message = batch_size, message
+        if filters_shape is not None and tuple(filters_shape) != tuple(np.shape(filters)):
+            raise ConfigError(f"Conv2D filters_shape {tuple(filters_shape)} does not match the "
+                              f"filters' shape {tuple(np.shape(filters))}.")
         if border_mode not in ("valid", "full"):
             raise ConfigError(f"Conv2D border_mode must be 'valid' or 'full', got {border_mode!r}.")
         filters = torch.as_tensor(filters, dtype=torch.float32)
@@ -71,10 +88,23 @@ class Conv2D(LinearTransform):
         return self.filters.detach().cpu().numpy().transpose(0, 2, 3, 1)
 
 
+def _note_kernel_hints(batch_size: Any, message: str) -> None:
+    if batch_size is not None or message:
+        logger.info("Conv2D: batch_size and message only shaped the original's compiled "
+                    "kernels; they have no effect here.")
+
+
 def make_random_conv2D(irange: float, input_space: Conv2DSpace, output_space: Conv2DSpace,
                        kernel_shape: Sequence[int], kernel_stride: Sequence[int] = (1, 1),
-                       border_mode: str = "valid", rng: Any = (2014, 1, 2)) -> Conv2D:
-    """A Conv2D with uniform random filters mapping ``input_space`` to ``output_space``."""
+                       border_mode: str = "valid", rng: Any = (2014, 1, 2),
+                       batch_size: int | None = None, subsample: Sequence[int] | None = None,
+                       message: str = "") -> Conv2D:
+    """A Conv2D with uniform random filters mapping ``input_space`` to ``output_space``
+    (``subsample`` is the original's name for ``kernel_stride``; ``batch_size`` and
+    ``message`` have no effect)."""
+    if subsample is not None:
+        kernel_stride = subsample
+    _note_kernel_hints(batch_size, message)
     shape = (output_space.num_channels, input_space.num_channels) + tuple(kernel_shape)
     transform = Conv2D(random_array(rng, irange, shape), input_space, output_space.axes,
                        kernel_stride, border_mode)
