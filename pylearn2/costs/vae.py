@@ -27,15 +27,17 @@ class VAECriterion(_SampledCost):
     def expr(self, model: Any, data: torch.Tensor, **kwargs: Any) -> torch.Tensor:
         params = model.encode_parameters(data)
         mean, log_sigma = model.posterior.split(params)
-        kl = model.prior.kl_from(mean, log_sigma)
         eps = self._eps((self.num_samples,) + tuple(mean.shape), mean)
         z = model.posterior.rsample(params, eps)  # (samples, batch, nhid)
+        kl = model.kl_divergence_term(params, z)
         recon = model.conditional.log_likelihood(data, model.conditional.parameters_of(z))
         return (kl - recon.mean(0)).mean()
 
     def get_monitoring_channels(self, model: Any, data: Any, **kwargs: Any) -> dict:
-        mean, log_sigma = model.posterior.split(model.encode_parameters(data))
-        return {"kl_divergence": model.prior.kl_from(mean, log_sigma).mean().detach()}
+        params = model.encode_parameters(data)
+        if model.kl_integrator is None:
+            return {}
+        return {"kl_divergence": model.kl_divergence_term(params).mean().detach()}
 
 
 class ImportanceSamplingCriterion(_SampledCost):

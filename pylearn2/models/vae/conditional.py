@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from pylearn2.models.mlp import Linear
 from pylearn2.models.model import Model
 from pylearn2.space import VectorSpace
+from pylearn2.utils.exc import ConfigError
 
 
 class Conditional(Model):
@@ -19,15 +20,26 @@ class Conditional(Model):
 
     params_per_unit = 1
 
-    def __init__(self, mlp: Any, name: str, output_layer_irange: float = 0.01) -> None:
+    def __init__(self, mlp: Any, name: str, output_layer_irange: float = 0.01,
+                 output_layer_required: bool = True) -> None:
         super().__init__()
         self.mlp = mlp
         self.name = name
         self.output_layer_irange = output_layer_irange
+        self.output_layer_required = output_layer_required
 
     def initialize(self, input_dim: int, output_dim: int) -> None:
+        """Give the MLP its input; add the output layer unless the MLP's own last layer
+        already gives the distribution's parameters (``output_layer_required=False``)."""
         self.output_dim = int(output_dim)
         self.mlp.set_input_space(VectorSpace(int(input_dim)))
+        if not self.output_layer_required:
+            got = self.mlp.get_output_space().get_total_dimension()
+            if got != self.params_per_unit * self.output_dim:
+                raise ConfigError(f"Conditional {self.name!r}: output_layer_required is false, "
+                                  f"so the MLP must output {self.params_per_unit * self.output_dim}"
+                                  f" parameters, but it outputs {got}.")
+            return
         self.mlp.add_layers([Linear(dim=self.params_per_unit * self.output_dim,
                                     layer_name=f"{self.name}_params",
                                     irange=self.output_layer_irange)])

@@ -9,8 +9,23 @@ import torch
 from pylearn2.models.model import Model
 
 
-class DiagonalGaussianPrior(Model):
+class Prior(Model):
+    """Base class of p(z): :meth:`initialize` is called by the VAE with the number of
+    latent units; subclasses give ``log_prob``, ``sample`` and ``get_params_tuple``."""
+
+    def initialize(self, nhid: int, learn: bool) -> None:
+        raise NotImplementedError(f"{type(self).__name__} does not implement initialize.")
+
+    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError(f"{type(self).__name__} does not implement log_prob.")
+
+
+class DiagonalGaussianPrior(Prior):
     """N(mean, diag(sigma^2)) over the latent units; learned when the VAE says so."""
+
+    def get_params_tuple(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(mean, log_sigma): the prior's parameters as a KL integrator takes them."""
+        return self.mean, self.log_sigma
 
     def initialize(self, nhid: int, learn: bool) -> None:
         mean, log_sigma = torch.zeros(nhid), torch.zeros(nhid)
