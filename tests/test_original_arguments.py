@@ -188,3 +188,24 @@ def test_conv2d_subsample_and_kernel_hints():
     b = make_random_conv2D(0.1, vis, hid, (2, 2), kernel_stride=(3, 3), rng=[1])
     x = torch.randn(2, 6, 6, 1)
     torch.testing.assert_close(a.lmul(x), b.lmul(x))
+
+
+def test_scripts_train_function(tmp_path):
+    """The original's Python entry point ``pylearn2.scripts.train.train(config, ...)``."""
+    from pylearn2.scripts.train import train
+    from pylearn2.utils import serial
+
+    config = tmp_path / "tiny.yaml"
+    config.write_text('''!obj:pylearn2.train.Train {
+    dataset: !obj:pylearn2.testing.datasets.random_one_hot_dense_design_matrix {
+        rng: !obj:numpy.random.RandomState { seed: 1 }, num_examples: 20, dim: 3,
+        num_classes: 2 },
+    model: !obj:pylearn2.models.mlp.MLP { nvis: 3, layers: [
+        !obj:pylearn2.models.mlp.Softmax { n_classes: 2, layer_name: y, irange: .1 } ] },
+    algorithm: !obj:pylearn2.training_algorithms.sgd.SGD { learning_rate: .1, batch_size: 5,
+        termination_criterion: !obj:pylearn2.termination_criteria.EpochCounter { max_epochs: 1 } },
+    save_path: "${OUT}/tiny.pkl", save_freq: 1 }
+''')
+    assert train(str(config), environ={"OUT": str(tmp_path)}) == 0
+    model = serial.load(str(tmp_path / "tiny.pkl"))
+    assert model.monitor.get_epochs_seen() == 1

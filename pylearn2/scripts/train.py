@@ -129,6 +129,36 @@ def _prepare_outputs(job, experiment, nodes, args: argparse.Namespace, phase: in
         log.info("Run folder: %s", experiment.run_dir)
 
 
+def train(config: str, level_name: bool | None = None, timestamp: bool | None = None,
+          time_budget: float | None = None, verbose_logging: bool | None = None,
+          debug: bool | None = None, environ: dict | None = None,
+          skip_exceptions: bool = False) -> int:
+    """Train the experiment in the YAML file ``config``, as ``pylearn2 train`` does (the
+    original Pylearn2's Python entry point). ``environ`` adds variables for the file's
+    ``${...}``; with ``skip_exceptions`` a failing job is logged and the rest still run."""
+    argv = [config]
+    argv += ["--level-name"] if level_name else []
+    argv += ["--timestamp"] if timestamp else []
+    argv += ["--verbose-logging"] if verbose_logging else []
+    argv += ["--debug"] if debug else []
+    argv += ["--time-budget", str(time_budget)] if time_budget is not None else []
+    saved = {k: os.environ.get(k) for k in (environ or {})}
+    os.environ.update({k: str(v) for k, v in (environ or {}).items()})
+    try:
+        return run(make_parser().parse_args(argv))
+    except Exception:
+        if not skip_exceptions:
+            raise
+        log.exception("Training %s failed; skipping it.", config)
+        return 1
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     return run_cli(make_parser, run, argv)
 
