@@ -201,3 +201,60 @@ class StackedDenoisingAutoencoder(DeepComposedAutoencoder):
 
     def reconstruct(self, X: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(self.corruptor(X)))
+
+
+class UntiedAutoencoder(Autoencoder):
+    """An autoencoder built from a tied one: it shares the base's encoder weights and
+    biases and starts its own decoder weights from their transpose (then trained apart)."""
+
+    def __init__(self, base: Autoencoder) -> None:
+        if not isinstance(base, Autoencoder) or not base.tied_weights:
+            raise ConfigError("UntiedAutoencoder needs an Autoencoder with tied_weights: true.")
+        super().__init__(base.nvis, base.nhid, base.act_enc, base.act_dec, tied_weights=False,
+                         irange=base.irange, istdev=base.istdev)
+        self.base = [base]  # a list, so the base's parameters are not registered twice
+        self.weights, self.hidbias, self.visbias = base.weights, base.hidbias, base.visbias
+        self.w_prime = torch.nn.Parameter(base.weights.detach().T.clone())
+
+
+def build_stacked_ae(nvis: int, nhids: Sequence[int], act_enc: Any, act_dec: Any,
+                     tied_weights: Any = False, irange: Any = 1e-3, rng: Any = None,
+                     corruptor: Any = None, contracting: Any = False):
+    """A StackedBlocks of autoencoders of sizes ``nvis -> nhids[0] -> nhids[1] ...``.
+
+    Each of act_enc, act_dec, tied_weights, irange, corruptor, contracting is either one
+    value for every layer or a list with one value per layer. A layer with a corruptor is a
+    DenoisingAutoencoder, one with ``contracting`` a ContractiveAutoencoder (not both).
+    """
+    from pylearn2.blocks import StackedBlocks
+
+    nhids = [int(n) for n in nhids]
+    per_layer = {}
+    for name, value in (("act_enc", act_enc), ("act_dec", act_dec),
+                        ("tied_weights", tied_weights), ("irange", irange),
+                        ("corruptor", corruptor), ("contracting", contracting)):
+        if isinstance(value, (list, tuple)):
+            if len(value) != len(nhids):
+                raise ConfigError(f"build_stacked_ae: {name} has {len(value)} entries for "
+                                  f"{len(nhids)} layers.")
+            per_layer[name] = list(value)
+        else:
+            per_layer[name] = [value] * len(nhids)
+    seeds = np.random.SeedSequence([int(s) for s in np.atleast_1d(rng if rng is not None
+                                                                  else 9001)]).generate_state(len(nhids))
+    layers = []
+    for i, (n_in, n_out) in enumerate(zip([int(nvis)] + nhids[:-1], nhids)):
+        args = dict(nvis=n_in, nhid=n_out, act_enc=per_layer["act_enc"][i],
+                    act_dec=per_layer["act_dec"][i], tied_weights=per_layer["tied_weights"][i],
+                    irange=per_layer["irange"][i], rng=int(seeds[i]))
+        corr, cae = per_layer["corruptor"][i], per_layer["contracting"][i]
+        if cae and corr is not None:
+            raise ConfigError(f"build_stacked_ae: layer {i} cannot be both denoising and "
+                              "contracting.")
+        if cae:
+            layers.append(ContractiveAutoencoder(**args))
+        elif corr is not None:
+            layers.append(DenoisingAutoencoder(corr, **args))
+        else:
+            layers.append(Autoencoder(**args))
+    return StackedBlocks(layers)

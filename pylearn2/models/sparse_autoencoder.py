@@ -1,0 +1,45 @@
+"""Autoencoders for sparse inputs (e.g. bag-of-words), as in Dauphin, Glorot and Bengio,
+"Large-scale learning of embeddings with reconstruction sampling" (ICML 2011)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from pylearn2.models.autoencoder import DenoisingAutoencoder
+
+
+def to_dense(X: Any) -> torch.Tensor:
+    """A dense torch batch from a torch sparse tensor, a scipy.sparse matrix or an array."""
+    if isinstance(X, torch.Tensor):
+        return X.to_dense() if X.is_sparse or X.layout != torch.strided else X
+    if hasattr(X, "toarray"):
+        return torch.as_tensor(X.toarray(), dtype=torch.float32)
+    return torch.as_tensor(np.asarray(X), dtype=torch.float32)
+
+
+class SparseDenoisingAutoencoder(DenoisingAutoencoder):
+    """A denoising autoencoder whose input batches may be sparse.
+
+    ``reconstruct(X, P)`` reconstructs only where the 0/1 pattern ``P`` is 1 (zero
+    elsewhere), which the sampled reconstruction costs use; the arguments are
+    DenoisingAutoencoder's.
+    """
+
+    def encode(self, X: Any) -> torch.Tensor:
+        return super().encode(to_dense(X).to(self.weights.dtype))
+
+    def reconstruct_without_dec_acti(self, X: Any, P: torch.Tensor | None = None) -> torch.Tensor:
+        """Decoder pre-activation of the corrupted input, masked by ``P`` when given."""
+        H = self.encode(self.corruptor(to_dense(X)))
+        z = torch.addmm(self.visbias, H, self._decoder_weights())
+        return z if P is None else z * P
+
+    def reconstruct(self, X: Any, P: torch.Tensor | None = None) -> torch.Tensor:
+        out = self._dec(self.reconstruct_without_dec_acti(X))
+        return out if P is None else out * P
+
+
+__all__ = ["SparseDenoisingAutoencoder", "to_dense"]
