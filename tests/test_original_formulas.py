@@ -353,3 +353,14 @@ def test_pooled_size_matches_the_original_or_refuses():
         assert out.shape[-1] == n
     with pytest.raises(ConfigError, match="covers"):
         pooled_size(8, 1, 3)
+
+
+def test_modify_updates_applies_the_max_col_norm_to_proposed_values():
+    mlp = MLP(nvis=3, layers=[Linear(dim=2, layer_name="h", irange=0.5, max_col_norm=1.0)])
+    layer = mlp.layers[0]
+    before = layer.W.detach().clone()
+    proposed = {layer.W: torch.full((3, 2), 5.0)}
+    layer.censor_updates(proposed)
+    norms = proposed[layer.W].pow(2).sum(0).sqrt()
+    torch.testing.assert_close(norms, torch.ones(2))
+    torch.testing.assert_close(layer.W.detach(), before)  # the parameter itself is untouched

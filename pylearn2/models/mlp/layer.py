@@ -75,6 +75,24 @@ class Layer(Model):
         with torch.no_grad():
             self.b.copy_(torch.as_tensor(np.asarray(biases), dtype=self.b.dtype))
 
+    def modify_updates(self, updates: dict) -> None:
+        """Make proposed new values ``{param: tensor}`` of this layer's parameters obey its
+        constraints (norm limits, masks), in place, as the original's ``modify_updates``
+        did; training here calls :meth:`enforce_constraints` after each step instead."""
+        own = [p for p in self.parameters() if p in updates]
+        if not own or not self.has_constraints():
+            return
+        with torch.no_grad():
+            saved = [p.detach().clone() for p in own]
+            for p in own:
+                p.copy_(updates[p])
+            self.enforce_constraints()
+            for p, old in zip(own, saved):
+                updates[p] = p.detach().clone()
+                p.copy_(old)
+
+    censor_updates = modify_updates
+
     def get_weight_decay(self, coeff: float) -> torch.Tensor:
         return float(coeff) * self._weights().pow(2).sum()
 
