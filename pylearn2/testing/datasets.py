@@ -83,10 +83,10 @@ def random_one_hot_topological_dense_design_matrix(rng: Any, num_examples: int,
     rng = _as_rng(rng)
     sizes: dict[Any, int] = {"b": int(num_examples), "c": int(channels)}
     sizes.update({i: int(s) for i, s in enumerate(shape)})
-    try:
-        layout = [sizes[axis] for axis in axes]
-    except KeyError as exc:
-        raise ConfigError(f"axes must name 'b', 'c' and 0..{len(shape) - 1}, got {axes!r}.") from exc
+    if sorted(map(str, axes)) != sorted(map(str, sizes)) or len(axes) != len(sizes):
+        raise ConfigError(f"axes must name 'b', 'c' and 0..{len(shape) - 1} once each, got "
+                          f"{list(axes)!r}.")
+    layout = [sizes[axis] for axis in axes]
     X = _normal(rng, layout)
     y = _one_hot(_labels(rng, num_classes, (num_examples,)), num_classes)
     return DenseDesignMatrix(topo_view=X, axes=tuple(axes), y=y)
