@@ -33,6 +33,7 @@ from pylearn2.datasets.preprocessing.images import (
     LeCunLCN,
     ReassembleGridPatches,
 )
+from pylearn2.datasets.preprocessing.lcn import gaussian_filter, lecun_lcn
 from pylearn2.datasets.preprocessing.statistics import (
     PCA,
     ZCA,
@@ -40,11 +41,12 @@ from pylearn2.datasets.preprocessing.statistics import (
     RemoveZeroColumns,
     Standardize,
 )
+from pylearn2.datasets.preprocessing.view_converters import PCA_ViewConverter
 
 __all__ = [
     "BlockPreprocessor", "CentralWindow", "Downsample", "ExamplewisePreprocessor",
     "ExtractGridPatches", "ExtractPatches", "GlobalContrastNormalization", "LeCunLCN",
     "MakeUnitNorm", "PCA", "Pipeline", "Preprocessor", "RGB_YUV", "ReassembleGridPatches",
     "RemapInterval", "RemoveMean", "RemoveZeroColumns", "ShuffleAndSplit", "Standardize", "ZCA",
-    "load_preprocessor", "save_preprocessor",
+    "load_preprocessor", "save_preprocessor", "gaussian_filter", "lecun_lcn", "PCA_ViewConverter",
 ]
