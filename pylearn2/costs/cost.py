@@ -20,6 +20,7 @@ from typing import Any
 
 import torch
 
+from pylearn2.costs.fixed_var import FixedVarDescr, FixedVarDescrDataSpecsError, merge  # noqa: F401,E501
 from pylearn2.space import CompositeSpace, NullSpace, Space
 from pylearn2.utils.data_specs_util import merge_data_specs, select_from_flat
 from pylearn2.utils.exc import ConfigError, did_you_mean
