@@ -17,13 +17,19 @@ from typing import Any
 import torch
 
 from pylearn2.monitor import Monitor
-from pylearn2.train_extensions import call_hook
+from pylearn2.train_extensions.base import (
+    ExtensionHooks,
+    StopReason,
+    key_mismatch,
+    keyed_states,
+    load_keyed_states,
+    stateful_keys,
+)
+from pylearn2.train_extensions.progress import CSVLogWriter, ProgressDisplay
 from pylearn2.training_algorithms.training_algorithm import SelfTraining
 from pylearn2.utils import distributed, serial
-from pylearn2.utils.csv_log import CSVLog
 from pylearn2.utils.exc import ConfigError
 from pylearn2.utils.init_args import InitArgsMixin
-from pylearn2.utils.progress import EpochProgress, epoch_summary
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +37,32 @@ log = logging.getLogger(__name__)
 class Train(InitArgsMixin):
     """An experiment: a dataset, a model, how to train it, and where to save it.
 
-    ``save_freq`` > 0 saves every that many epochs and once more at the end.
-    ``allow_overwrite=False`` refuses to replace an existing file at the first save.
-    ``checkpoint`` (default: on whenever the model is saved) writes ``<save_path>.ckpt``
-    with the algorithm, extension and RNG state, so ``main_loop(resume=True)`` continues
-    exactly where the last save left off. ``csv_log`` (default on when there is a save
-    path) writes every monitor call as a row of ``<save_path stem>.csv``.
+    Parameters
+    ----------
+    dataset : Dataset
+        The training data (the algorithm draws its batches from it).
+    model : Model
+        What is trained; its monitor records every channel.
+    algorithm : TrainingAlgorithm, optional
+        SGD, BGD, ...; None: the model trains itself (``train_all``/``continue_learning``).
+    save_path : str, optional
+        Where the model file goes (default: from the experiment file's name when
+        ``save_freq`` > 0).
+    save_freq : int
+        Save every that many epochs and once more at the end; 0 never saves.
+    extensions : list of TrainExtension
+        Hooks run at fixed points of the loop (see pylearn2.train_extensions.base).
+    allow_overwrite : bool
+        False refuses to replace an existing file at the first save.
+    checkpoint : bool
+        Write ``<save_path>.ckpt`` at every save (algorithm, extension and RNG state), so
+        ``main_loop(resume=True)`` continues exactly where the last save left off.
+    csv_log : bool
+        Write every monitor call as a row of ``<save_path stem>.csv``.
+    resume_mismatch : str
+        ``'error'`` (default): resuming from a checkpoint whose extensions or update
+        callbacks differ from this run's is refused, naming the keys; ``'continue'``:
+        restore what matches and warn about the rest.
     """
 
     def __init__(
@@ -50,7 +76,11 @@ class Train(InitArgsMixin):
         allow_overwrite: bool = True,
         checkpoint: bool = True,
         csv_log: bool = True,
+        resume_mismatch: str = "error",
     ) -> None:
+        if resume_mismatch not in ("error", "continue"):
+            raise ConfigError(f"Train resume_mismatch must be 'error' or 'continue', got "
+                              f"{resume_mismatch!r}.")
         self.dataset = dataset
         self.model = model
         self.algorithm = algorithm if algorithm is not None else SelfTraining()
@@ -63,10 +93,12 @@ class Train(InitArgsMixin):
         self.allow_overwrite = allow_overwrite
         self.checkpoint = checkpoint
         self.csv_log = csv_log
-        self._csv: CSVLog | None = None
+        self.resume_mismatch = resume_mismatch
         self.first_save = True
+        self.resumed = False
         self._checkpoint_epoch: int | None = None
-        self.stop_reason: str | None = None
+        self.stop_reason: StopReason | None = None
+        self._hooks = ExtensionHooks()
         yaml_src = getattr(dataset, "yaml_src", None)
         if yaml_src is not None:
             model.dataset_yaml_src = yaml_src
@@ -86,7 +118,7 @@ class Train(InitArgsMixin):
 
     def request_stop(self, reason: str) -> None:
         """Ask the loop to stop after the current epoch (extensions call this)."""
-        self.stop_reason = self.stop_reason or reason
+        self.stop_reason = self.stop_reason or StopReason(reason, "request")
 
     # -- the loop ----------------------------------------------------------------------
     def main_loop(self, time_budget: float | None = None, resume: bool = False) -> None:
@@ -94,78 +126,95 @@ class Train(InitArgsMixin):
 
         Hook order: ``algorithm.setup`` -> ``ext.setup`` -> ``model.enforce_constraints``
         -> (``resume``: restore the checkpoint, else monitor -> ``ext.on_monitor`` for
-        epoch 0, CSV row). Each epoch: ``ext.on_epoch_begin`` -> ``algorithm.train`` (or the
-        model's ``train_all``) -> ``monitor.report_epoch`` -> monitor ->
-        ``ext.on_monitor`` -> CSV row -> every ``save_freq`` epochs ``ext.on_save`` + save -> stop
-        checks (stop request, ``algorithm.continue_learning``, time budget). At the end:
-        final ``ext.on_save`` + save (when ``save_freq`` > 0) and ``ext.on_train_end``.
+        epoch 0). Each epoch: ``ext.on_epoch_begin`` -> ``algorithm.train`` (or the model's
+        ``train_all``), which calls ``ext.on_batch_end`` after every update ->
+        ``monitor.report_epoch`` -> ``ext.on_epoch_end`` -> monitor -> ``ext.on_monitor``
+        -> every ``save_freq`` epochs ``ext.on_save`` + save -> stop checks (stop request,
+        ``algorithm.continue_learning``, time budget). At the end: final ``ext.on_save`` +
+        save (when ``save_freq`` > 0). If anything raises: ``ext.on_error(error=...)``, and
+        the error is re-raised. Always, last: ``ext.on_train_end(stop_reason=...)``.
+        The progress display and the CSV log are extensions too, run after the user's.
         """
         t0 = time.time()
-        self.setup()
-        resumed = resume and self._restore_checkpoint()
-        if self._csv is not None:
-            self._csv.start(resume=resumed)
-        if not resumed:
-            self.run_callbacks_and_monitoring()
-        while self._should_continue(t0, time_budget):
-            self._call_extensions("on_epoch_begin")
-            start = time.time()
-            with EpochProgress(self.algorithm, self.monitor.get_epochs_seen() + 1, self.monitor):
-                self.algorithm.train(dataset=self.dataset)
-            self.training_seconds = time.time() - start
-            self.monitor.report_epoch()
-            self.run_callbacks_and_monitoring()
-            self.total_seconds = time.time() - start
-            log.info(epoch_summary(self.monitor, self.total_seconds))
-            if self.save_freq > 0 and self.monitor.get_epochs_seen() % self.save_freq == 0:
+        self._hooks = ExtensionHooks(self._all_extensions(), model=self.model,
+                                     dataset=self.dataset, algorithm=self.algorithm,
+                                     train=self, trainer=self)
+        try:
+            self.setup()
+            self.resumed = bool(resume and self._restore_checkpoint())
+            if not self.resumed:
+                self.run_callbacks_and_monitoring()
+            while self._should_continue(t0, time_budget):
+                self._train_epoch()
+            log.info("Stopped: %s", self.stop_reason)
+            self.monitor.training_succeeded = self.stop_reason.succeeded
+            if self.save_freq > 0:
                 self.save()
-        log.info("Stopped: %s", self.stop_reason)
-        self.monitor.training_succeeded = not self.stop_reason.startswith("time budget")
-        if self.save_freq > 0:
+        except BaseException as error:
+            self.stop_reason = StopReason(f"{type(error).__name__}: {error}", "error")
+            self._hooks("on_error", error=error)
+            raise
+        finally:
+            self._hooks("on_train_end", stop_reason=self.stop_reason)
+
+    def _all_extensions(self) -> list[Any]:
+        """The user's extensions, then the progress display and (with a save path) the CSV
+        log, which must come last so channels extensions record land on its rows."""
+        builtin: list[Any] = [ProgressDisplay()]
+        path = self.save_path if self.save_path is not None else self._default_save_path()
+        if self.csv_log and path:
+            builtin.append(CSVLogWriter(os.path.splitext(path)[0] + ".csv"))
+        return [*self.extensions, *builtin]
+
+    def _train_epoch(self) -> None:
+        self._hooks("on_epoch_begin")
+        start = time.time()
+        self.algorithm.train(dataset=self.dataset)
+        self.training_seconds = time.time() - start
+        self.monitor.report_epoch()
+        self._hooks("on_epoch_end", epoch=self.monitor.get_epochs_seen())
+        self.run_callbacks_and_monitoring()
+        self.total_seconds = time.time() - start
+        if self.save_freq > 0 and self.monitor.get_epochs_seen() % self.save_freq == 0:
             self.save()
-        self._call_extensions("on_train_end")
 
     def _should_continue(self, t0: float, time_budget: float | None) -> bool:
         if self.stop_reason is None and not self.algorithm.continue_learning(self.model):
-            self.stop_reason = self.algorithm.stop_reason()
+            self.stop_reason = StopReason(self.algorithm.stop_reason(), "criterion")
         if self.stop_reason is None and time_budget is not None \
                 and time.time() - t0 >= time_budget:
-            self.stop_reason = f"time budget of {time_budget:g} s exceeded"
+            self.stop_reason = StopReason(f"time budget of {time_budget:g} s exceeded",
+                                          "time_budget")
         return self.stop_reason is None
 
     def setup(self) -> None:
+        """Set up the monitor, the algorithm (with the extensions attached) and the
+        extensions, then apply the model's constraints once."""
         if self.save_path is None:  # resolved here: PYLEARN2_TRAIN_PHASE is set per phase
             self.save_path = self._default_save_path()
-        if self.csv_log and self.save_path:
-            self._csv = CSVLog(os.path.splitext(self.save_path)[0] + ".csv")
         self.monitor = Monitor.get_monitor(self.model)
         self.monitor.start_clock()
         self.training_seconds = 0.0
         self.total_seconds = 0.0
+        self.algorithm.attach_extensions(self._hooks)
         self.algorithm.setup(model=self.model, dataset=self.dataset)
         self.monitor.add_global_channels(lambda: {
             "training_seconds_this_epoch": self.training_seconds,
             "total_seconds_last_epoch": self.total_seconds,
         })
-        self._call_extensions("setup")
+        self._hooks("setup")
         with torch.no_grad():
             self.model.enforce_constraints()
 
     def run_callbacks_and_monitoring(self) -> None:
+        """One monitor call, then every extension's ``on_monitor``."""
         self.monitor()
-        self._call_extensions("on_monitor")
-        if self._csv is not None and distributed.is_main():
-            self._csv.write(self.monitor)  # after on_monitor: extensions may write channels
-
-    def _call_extensions(self, hook: str) -> None:
-        for extension in self.extensions:
-            call_hook(extension, hook, model=self.model, dataset=self.dataset,
-                      algorithm=self.algorithm, trainer=self)
+        self._hooks("on_monitor")
 
     # -- saving and resuming -------------------------------------------------------------
     def save(self) -> None:
         """Run the extensions' on_save hooks, then write the model (and checkpoint)."""
-        self._call_extensions("on_save")
+        self._hooks("on_save")
         if self.save_path is None or not distributed.is_main():
             return
         if self.first_save and not self.allow_overwrite and os.path.exists(self.save_path):
@@ -185,11 +234,11 @@ class Train(InitArgsMixin):
         log.debug("Saved %s in %.2f s", self.save_path, time.time() - started)
 
     def state_dict(self) -> dict[str, Any]:
-        """Everything besides the model needed to continue exactly: algorithm, extensions, RNG."""
+        """Everything besides the model needed to continue exactly: algorithm, extensions
+        (keyed by name, see pylearn2.train_extensions.base.state_keys), RNG."""
         state = {
             "algorithm": self.algorithm.state_dict(),
-            "extensions": [ext.state_dict() if hasattr(ext, "state_dict") else None
-                           for ext in self.extensions],
+            "extensions": keyed_states(self.extensions),
             "torch_rng": torch.get_rng_state(),
             "first_save": self.first_save,
         }
@@ -198,14 +247,36 @@ class Train(InitArgsMixin):
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict`'s output (keys are checked by the resume itself)."""
         self.algorithm.load_state_dict(state["algorithm"])
-        for ext, ext_state in zip(self.extensions, state.get("extensions", [])):
-            if ext_state is not None and hasattr(ext, "load_state_dict"):
-                ext.load_state_dict(ext_state)
+        load_keyed_states(self.extensions, state.get("extensions", {}), "extensions")
         torch.set_rng_state(state["torch_rng"])
         if "cuda_rng" in state and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["cuda_rng"])
         self.first_save = bool(state.get("first_save", False))
+
+    def _check_keys(self, state: dict[str, Any]) -> None:
+        """Refuse (or, with resume_mismatch='continue', warn about) a checkpoint whose
+        extensions or update callbacks are not this run's."""
+        problems = []
+        saved = state.get("extensions", {})
+        if isinstance(saved, dict):
+            problems.append(key_mismatch(saved, stateful_keys(self.extensions), "extensions"))
+        saved_cbs = state.get("algorithm", {}).get("update_callbacks")
+        live_cbs = getattr(self.algorithm, "update_callbacks", None)
+        if isinstance(saved_cbs, dict) and live_cbs is not None:
+            problems.append(key_mismatch(saved_cbs, stateful_keys(live_cbs), "update_callbacks"))
+        problems = [p for p in problems if p]
+        if not problems:
+            return
+        message = f"{self.checkpoint_path}: {'; '.join(problems)}."
+        if self.resume_mismatch == "continue":
+            log.warning("%s Continuing with the parts that match (resume_mismatch='continue').",
+                        message)
+            return
+        raise ConfigError(f"{message} Resume with the experiment file that wrote the checkpoint, "
+                          "or set resume_mismatch: continue on Train (--resume-mismatch continue "
+                          "on the command line) to restore only the parts that match.")
 
     def _restore_checkpoint(self) -> bool:
         path = self.checkpoint_path
@@ -213,6 +284,7 @@ class Train(InitArgsMixin):
             log.info("No checkpoint to resume from%s; starting fresh.", f" at {path}" if path else "")
             return False
         saved_model, state = serial.load_checkpoint(path)
+        self._check_keys(state)  # before anything is changed
         with torch.no_grad():
             self.model.load_state_dict(saved_model.state_dict())
         self.monitor.load_state_dict(saved_model.monitor.state_dict())

@@ -134,7 +134,7 @@ class CrashAfter:
     def __init__(self, n):
         self.n = n
 
-    def __call__(self):
+    def on_batch_end(self, **kwargs):
         self.n -= 1
         if self.n == 0:
             raise KeyboardInterrupt("killed")
@@ -163,7 +163,7 @@ def full_job(path, valid, with_crash=None):
                     SharedSetter([[3, "algorithm.cost.default_input_include_prob", 0.9]]),
                 ])
     if with_crash is not None:
-        algorithm.batch_hooks.append(CrashAfter(with_crash))
+        job.extensions.append(CrashAfter(with_crash))
     return job, polyak
 
 

@@ -29,6 +29,7 @@ import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -106,6 +107,18 @@ class BatchGradientDescent:
         self._prev_slope: float | None = None
         self._cache: tuple[float, list[torch.Tensor]] | None = None
         self.evaluations = 0
+
+    def state_dict(self) -> dict[str, Any]:
+        """The step size and the previous gradient, direction and slope (what conjugate
+        gradient and a carried-over step size need to continue exactly)."""
+        return {"alpha": self.alpha, "prev_grad": self._prev_grad, "prev_dir": self._prev_dir,
+                "prev_slope": self._prev_slope}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.alpha = state["alpha"]
+        self._prev_grad = state["prev_grad"]
+        self._prev_dir = state["prev_dir"]
+        self._prev_slope = state.get("prev_slope")
 
     # -- helpers on lists of tensors ---------------------------------------------------------
     def _value_and_grad(self) -> tuple[float, list[torch.Tensor]]:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pylearn2.monitor import Monitor
-from pylearn2.train_extensions import TrainExtension
+from pylearn2.train_extensions.base import TrainExtension
 from pylearn2.utils.exc import ConfigError
 
 

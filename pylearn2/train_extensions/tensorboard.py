@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pylearn2.train_extensions import TrainExtension
+from pylearn2.train_extensions.base import TrainExtension
 from pylearn2.utils.exc import ConfigError
 
 

@@ -13,20 +13,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from pylearn2.monitor import Monitor
 from pylearn2.optimization.batch_gradient_descent import CONJUGATE_BETAS, BatchGradientDescent
-from pylearn2.space import CompositeSpace
-from pylearn2.training_algorithms.sgd import seed_sequence
-from pylearn2.training_algorithms.training_algorithm import (
-    TrainingAlgorithm,
-    reconcile_batch_size,
-)
+from pylearn2.training_algorithms.minibatch import MinibatchAlgorithm
 from pylearn2.utils import distributed
-from pylearn2.utils.device import model_dtype, resolve_device, to_device
 from pylearn2.utils.exc import ConfigError
 
 
-class BGD(TrainingAlgorithm):
+class BGD(MinibatchAlgorithm):
     """Batch gradient descent / nonlinear conjugate gradient over large batches.
 
     Every epoch visits the dataset in ``batch_size`` batches (``batches_per_iter`` of them
@@ -58,12 +51,7 @@ class BGD(TrainingAlgorithm):
         if conjugate_beta not in CONJUGATE_BETAS:
             raise ConfigError(f"BGD conjugate_beta must be one of {', '.join(CONJUGATE_BETAS)}, "
                               f"got {conjugate_beta!r}.")
-        if isinstance(cost, (list, tuple)):
-            raise ConfigError("BGD got a list of costs; combine them with "
-                              "!obj:pylearn2.costs.cost.SumOfCosts {costs: [...]}.")
-        if monitoring_dataset is None and (monitoring_batch_size or monitoring_batches):
-            raise ConfigError("BGD: monitoring_batch_size/monitoring_batches given without a "
-                              "monitoring_dataset.")
+        self._check_arguments(cost, monitoring_dataset, monitoring_batch_size, monitoring_batches)
         if int(updates_per_batch) < 1:
             raise ConfigError(f"BGD updates_per_batch must be >= 1, got {updates_per_batch}.")
         alphas = init_alpha if isinstance(init_alpha, (list, tuple)) else [init_alpha]
@@ -88,36 +76,17 @@ class BGD(TrainingAlgorithm):
         self.init_alpha = init_alpha
         self.seed = seed
         self.device = device
-        self.batch_hooks: list = []
 
     def setup(self, model: Any, dataset: Any) -> None:
-        self.model = model
-        if self.cost is None:
-            self.cost = model.get_default_cost()
-        if self.cost.is_stochastic():
-            raise ConfigError(f"BGD cannot use the stochastic cost {type(self.cost).__name__}: a "
+        cost = self.cost if self.cost is not None else model.get_default_cost()
+        if cost.is_stochastic():
+            raise ConfigError(f"BGD cannot use the stochastic cost {type(cost).__name__}: a "
                               "line search needs a deterministic objective. Use SGD instead.")
         self.mode = ("even_shuffled_sequential" if getattr(model, "force_batch_size", None)
                      else "shuffled_sequential")
-        self.batch_size = reconcile_batch_size("BGD", model, dataset, self.batch_size,
-                                               self.set_batch_size, self.mode)
-        if dataset.get_num_examples() is None and self.batches_per_iter is None:
-            raise ConfigError("The training dataset is an endless stream, so an epoch has no "
-                              "natural end: set batches_per_iter (batches per epoch) on BGD.")
-        self.device_ = resolve_device(self.device)
-        distributed.init_from_env(self.device_)
-        model.to(self.device_)
-        self.dtype_ = model_dtype(model)
+        self._setup_minibatch(model, dataset, self.mode,
+                              self.seed if self.seed is not None else (2013, 3, 3))
         self.params = [p for p in model.get_params() if p.requires_grad]
-        self.data_specs = self.cost.get_data_specs(model)
-        self._composite = isinstance(self.data_specs[0], CompositeSpace)
-        self.rng = np.random.default_rng(seed_sequence(self.seed if self.seed is not None
-                                                       else (2013, 3, 3)))
-        self.monitor = Monitor.get_monitor(model)
-        if self.monitoring_dataset is not None:
-            self.monitor.setup(dataset=self.monitoring_dataset, cost=self.cost,
-                               batch_size=self.monitoring_batch_size or self.batch_size,
-                               num_batches=self.monitoring_batches)
         self._stats = {"ave_step_size": 0.0, "ave_grad_size": 0.0, "ave_grad_mult": 0.0}
         self.monitor.add_global_channels(lambda: dict(self._stats))
         default_alpha = 1.0 if self.line_search_mode == "exhaustive" else 0.1
@@ -173,27 +142,13 @@ class BGD(TrainingAlgorithm):
         torchrun each process holds ``batch_size`` examples of a ``world_size`` times
         larger batch."""
         parallel = distributed.world_size() > 1
-        iterator = dataset.iterator(mode=self.mode,
-                                    batch_size=self.batch_size * distributed.world_size(),
-                                    num_batches=self.batches_per_iter, rng=self.rng,
-                                    data_specs=self.data_specs, return_tuple=True)
         all_stats = []
-        for batch in iterator:
-            total = batch[0].shape[0]
-            if parallel:
-                batch = distributed.local_part(batch, total)
-            batch = to_device(batch, self.device_, self.dtype_)
-            data = batch if self._composite else batch[0]
-            count = batch[0].shape[0]
+        for data, total, count in self._batches(dataset, self.mode):
             self.optimizer.objective, self.optimizer.value_and_grad = self._closures(data, count)
             self.optimizer.combine = self._average_over_processes(count) if parallel else None
             all_stats.extend(self.optimizer.minimize(self.updates_per_batch))
-            if self.model.has_constraints():
-                with torch.no_grad():
-                    self.model.enforce_constraints()
-            self.monitor.report_batch(total)
-            for hook in self.batch_hooks:
-                hook()
+            self._enforce_constraints()
+            self._end_batch(total)
         if all_stats:
             self._stats = {
                 "ave_step_size": float(np.mean([s.step_size for s in all_stats])),
@@ -202,19 +157,17 @@ class BGD(TrainingAlgorithm):
             }
 
     def state_dict(self) -> dict[str, Any]:
-        opt = self.optimizer
-        return {"rng": self.rng.bit_generator.state, "alpha": opt.alpha,
-                "prev_grad": opt._prev_grad, "prev_dir": opt._prev_dir,
-                "prev_slope": opt._prev_slope, "stats": self._stats,
-                "termination_criterion": getattr(self.termination_criterion, "state_dict",
-                                                 lambda: None)()}
+        """Iterator RNG, the optimiser's own state, the step statistics and the
+        termination criterion."""
+        return {**self._minibatch_state(), "optimizer": self.optimizer.state_dict(),
+                "stats": self._stats}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.rng.bit_generator.state = state["rng"]
-        self.optimizer.alpha = state["alpha"]
-        self.optimizer._prev_grad = state["prev_grad"]
-        self.optimizer._prev_dir = state["prev_dir"]
-        self.optimizer._prev_slope = state.get("prev_slope")
+        self._load_minibatch_state(state)
+        if "optimizer" in state:
+            self.optimizer.load_state_dict(state["optimizer"])
+        else:  # a checkpoint written before the optimiser had a state_dict
+            self.optimizer.load_state_dict({"alpha": state["alpha"], "prev_grad": state["prev_grad"],
+                                            "prev_dir": state["prev_dir"],
+                                            "prev_slope": state.get("prev_slope")})
         self._stats = dict(state["stats"])
-        if state.get("termination_criterion") is not None and self.termination_criterion:
-            self.termination_criterion.load_state_dict(state["termination_criterion"])

@@ -12,12 +12,10 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 import torch
 
 from pylearn2.costs.cost import Cost
-from pylearn2.monitor import Monitor
-from pylearn2.space import CompositeSpace
+from pylearn2.train_extensions.base import UpdateCallback, keyed_states, load_keyed_states
 from pylearn2.train_extensions.polyak import PolyakAveraging
 from pylearn2.training_algorithms.learning_rule import (
     LearningRule,
@@ -25,6 +23,7 @@ from pylearn2.training_algorithms.learning_rule import (
     MomentumAdjustor,
     PlainSGD,
 )
+from pylearn2.training_algorithms.minibatch import MinibatchAlgorithm, seed_sequence
 from pylearn2.training_algorithms.schedules import (
     AnnealedLearningRate,
     ExponentialDecay,
@@ -33,18 +32,13 @@ from pylearn2.training_algorithms.schedules import (
     MonitorBasedLRAdjuster,
     OneOverEpoch,
 )
-from pylearn2.training_algorithms.training_algorithm import (
-    TrainingAlgorithm,
-    reconcile_batch_size,
-)
 from pylearn2.utils import distributed
-from pylearn2.utils.device import model_dtype, resolve_device, to_device
 from pylearn2.utils.exc import ConfigError, DivergenceError
 
 log = logging.getLogger(__name__)
 
 
-class SGD(TrainingAlgorithm):
+class SGD(MinibatchAlgorithm):
     """Minibatch stochastic gradient descent with optional learning rule and callbacks.
 
     ``monitoring_dataset`` is one dataset or a dict ``{name: dataset}`` (channel prefix
@@ -85,12 +79,7 @@ class SGD(TrainingAlgorithm):
                           "!obj:pylearn2.training_algorithms.learning_rule.Momentum "
                           "{init_momentum: ...}.", DeprecationWarning, stacklevel=2)
             learning_rule = Momentum(init_momentum)
-        if isinstance(cost, (list, tuple)):
-            raise ConfigError("SGD got a list of costs; combine them with "
-                              "!obj:pylearn2.costs.cost.SumOfCosts {costs: [...]}.")
-        if monitoring_dataset is None and (monitoring_batch_size or monitoring_batches):
-            raise ConfigError("SGD: monitoring_batch_size/monitoring_batches given without a "
-                              "monitoring_dataset.")
+        self._check_arguments(cost, monitoring_dataset, monitoring_batch_size, monitoring_batches)
         self.learning_rate = float(learning_rate)
         self.cost = cost
         self.batch_size = batch_size
@@ -111,24 +100,12 @@ class SGD(TrainingAlgorithm):
         self.monitoring_costs = monitoring_costs
         self.seed = seed
         self.device = device
-        self.batch_hooks: list = []
         self._dataset_size: int | None = None
 
     # -- setup -------------------------------------------------------------------------
     def setup(self, model: Any, dataset: Any) -> None:
-        self.model = model
-        if self.cost is None:
-            self.cost = model.get_default_cost()
-        self.batch_size = reconcile_batch_size("SGD", model, dataset, self.batch_size,
-                                               self.set_batch_size, self.train_iteration_mode)
-        self._dataset_size = dataset.get_num_examples()
-        if self._dataset_size is None and self.batches_per_iter is None:
-            raise ConfigError("The training dataset is an endless stream, so an epoch has no "
-                              "natural end: set batches_per_iter (batches per epoch) on SGD.")
-        self.device_ = resolve_device(self.device)
-        distributed.init_from_env(self.device_)
-        model.to(self.device_)
-        self.dtype_ = model_dtype(model)
+        self._setup_minibatch(model, dataset, self.train_iteration_mode, self.seed,
+                              extra_costs=self.monitoring_costs, mode=self.monitor_iteration_mode)
         named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
         if not named:
             raise ConfigError(f"{type(model).__name__} has no trainable parameters for SGD.")
@@ -138,69 +115,37 @@ class SGD(TrainingAlgorithm):
         self.lr_scalers = [float(scalers.get(p, 1.0)) for p in self.params]
         self.rule = self.learning_rule if self.learning_rule is not None else PlainSGD()
         self.rule.setup(named)
-        self.data_specs = self.cost.get_data_specs(model)
-        self._composite = isinstance(self.data_specs[0], CompositeSpace)
-        self._constrained = model.has_constraints()
-        self.rng = np.random.default_rng(seed_sequence(self.seed))
-        self.monitor = Monitor.get_monitor(model)
-        if self.monitoring_dataset is not None:
-            self.monitor.setup(
-                dataset=self.monitoring_dataset, cost=self.cost,
-                batch_size=self.monitoring_batch_size or self.batch_size,
-                num_batches=self.monitoring_batches, extra_costs=self.monitoring_costs,
-                mode=self.monitor_iteration_mode,
-            )
         self.monitor.add_global_channels(lambda: {"learning_rate": self.learning_rate})
         self.rule.add_channels_to_monitor(self.monitor, self.monitoring_dataset)
 
+    def _batch_extensions(self) -> list[Any]:
+        return [UpdateCallback(cb) for cb in self.update_callbacks]
+
     # -- training ----------------------------------------------------------------------
     def train(self, dataset: Any) -> None:
-        self._dataset_size = dataset.get_num_examples()
-        iterator = dataset.iterator(
-            mode=self.train_iteration_mode, batch_size=self.batch_size * distributed.world_size(),
-            num_batches=self.batches_per_iter, rng=self.rng, data_specs=self.data_specs,
-            return_tuple=True,
-        )
-        for batch in iterator:
-            self.train_step(batch)
+        for data, total, local in self._batches(dataset, self.train_iteration_mode):
+            self._update(data, total, local)
         self._check_finite("after an epoch")
-
-    def batches_per_epoch(self) -> int | None:
-        """How many batches one call of :meth:`train` makes (None when unknown)."""
-        n = self._dataset_size
-        if self.batches_per_iter is not None:
-            return self.batches_per_iter
-        if n is None or not self.batch_size:
-            return None
-        return -(-n // self.batch_size)
 
     def train_step(self, batch: tuple) -> None:
         """One update from one batch (a tuple in the cost's data specs); under torchrun each
         process takes its slice of the batch and gradients are averaged across processes."""
-        parallel = distributed.world_size() > 1
-        count = batch[0].shape[0]
-        if parallel:
-            batch = distributed.local_part(batch, count)
-        batch = to_device(batch, self.device_, self.dtype_)
-        data = batch if self._composite else batch[0]
-        if batch[0].shape[0]:
+        self._update(*self._prepare_batch(batch))
+
+    def _update(self, data: Any, total: int, local: int) -> None:
+        if local:
             grads, updates = self.cost.get_gradients(self.model, data)
             grad_list = [grads[p] for p in self.params]
         else:  # this process's slice of a short last batch is empty
             grad_list, updates = [torch.zeros_like(p) for p in self.params], {}
         with torch.no_grad():
-            if parallel:
-                distributed.average_gradients_(grad_list, batch[0].shape[0])
+            if distributed.world_size() > 1:
+                distributed.average_gradients_(grad_list, local)
             self.rule.apply(self.params, grad_list, self.learning_rate, self.lr_scalers)
             for target, value in updates.items():
                 target.copy_(value)
-            if self._constrained:
-                self.model.enforce_constraints()
-        self.monitor.report_batch(count)
-        for callback in self.update_callbacks:
-            callback(self)
-        for hook in self.batch_hooks:
-            hook()
+        self._enforce_constraints()
+        self._end_batch(total)
 
     def _check_finite(self, when: str) -> None:
         finite = torch.stack([p.detach().isfinite().all() for p in self.params]).all()
@@ -212,40 +157,27 @@ class SGD(TrainingAlgorithm):
 
     # -- persistence -------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
+        """Learning rate, iterator RNG, learning-rule buffers, cost generators, the update
+        callbacks (keyed by class name, see train_extensions.base.state_keys) and the
+        termination criterion."""
         return {
+            **self._minibatch_state(),
             "learning_rate": self.learning_rate,
-            "rng": self.rng.bit_generator.state,
             "learning_rule": self.rule.state_dict(),
             "cost": self.cost.state_dict(),
-            "update_callbacks": [_state_of(cb) for cb in self.update_callbacks],
-            "termination_criterion": _state_of(self.termination_criterion),
+            "update_callbacks": keyed_states(self.update_callbacks),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._load_minibatch_state(state)
         self.learning_rate = float(state["learning_rate"])
-        self.rng.bit_generator.state = state["rng"]
         self.rule.load_state_dict(state["learning_rule"])
         self.cost.load_state_dict(state.get("cost", {}))
-        for cb, cb_state in zip(self.update_callbacks, state.get("update_callbacks", [])):
-            _load_state_of(cb, cb_state)
-        _load_state_of(self.termination_criterion, state.get("termination_criterion"))
-
-
-def seed_sequence(seed: Any) -> list[int] | None:
-    """An int or list of ints as a list for numpy's default_rng (None: fresh entropy)."""
-    return None if seed is None else [int(s) for s in np.atleast_1d(seed)]
-
-
-def _state_of(obj: Any) -> Any:
-    return obj.state_dict() if hasattr(obj, "state_dict") else None
-
-
-def _load_state_of(obj: Any, state: Any) -> None:
-    if state is not None and hasattr(obj, "load_state_dict"):
-        obj.load_state_dict(state)
+        load_keyed_states(self.update_callbacks, state.get("update_callbacks", {}),
+                          "update_callbacks")
 
 
 __all__: Sequence[str] = [
-    "SGD", "ExponentialDecay", "LinearDecay", "AnnealedLearningRate", "OneOverEpoch",
+    "SGD", "seed_sequence", "ExponentialDecay", "LinearDecay", "AnnealedLearningRate", "OneOverEpoch",
     "LinearDecayOverEpoch", "MonitorBasedLRAdjuster", "MomentumAdjustor", "PolyakAveraging",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pylearn2.train_extensions.base import ExtensionHooks
 from pylearn2.utils.device import resolve_device  # noqa: F401  (old home)
 from pylearn2.utils.exc import ConfigError
 from pylearn2.utils.init_args import InitArgsMixin
@@ -18,29 +19,60 @@ class NoBatchSizeError(ConfigError):
 
 
 class TrainingAlgorithm(InitArgsMixin):
-    """Trains a model one epoch at a time; ``continue_learning`` says when to stop."""
+    """Trains a model one epoch at a time; ``continue_learning`` says when to stop.
+
+    Subclasses implement :meth:`setup` and :meth:`train`; an algorithm with a
+    ``termination_criterion`` attribute gets :meth:`continue_learning` and
+    :meth:`stop_reason` from it. Train attaches its extensions with
+    :meth:`attach_extensions` so the algorithm can run their ``on_batch_end`` hook.
+    """
 
     def setup(self, model: Any, dataset: Any) -> None:
+        """Prepare to train ``model`` on ``dataset`` (called once, before the first epoch):
+        place the model, resolve defaults (cost, batch size), set up the monitor."""
         raise NotImplementedError
 
     def train(self, dataset: Any) -> None:
         """Run one epoch (one pass of the training iterator)."""
         raise NotImplementedError
 
+    def attach_extensions(self, hooks: ExtensionHooks) -> None:
+        """Run ``hooks.batch_end`` after every update (Train calls this before setup)."""
+        self._extension_hooks = hooks
+
+    @property
+    def extension_hooks(self) -> ExtensionHooks:
+        """The extensions Train attached (none when the algorithm runs on its own)."""
+        hooks = getattr(self, "_extension_hooks", None)
+        return hooks if hooks is not None else ExtensionHooks()
+
     def continue_learning(self, model: Any) -> bool:
+        """Whether to train another epoch (the termination criterion decides; none: forever)."""
         criterion = getattr(self, "termination_criterion", None)
         return True if criterion is None else bool(criterion.continue_learning(model))
 
     def stop_reason(self) -> str:
+        """Why :meth:`continue_learning` said stop, in words."""
         criterion = getattr(self, "termination_criterion", None)
         reason = getattr(criterion, "reason", None) if criterion is not None else None
         return reason or f"{type(criterion).__name__} said stop"
 
+    def termination_criterion_state(self) -> Any:
+        """The termination criterion's state (None when it has none)."""
+        criterion = getattr(self, "termination_criterion", None)
+        return criterion.state_dict() if hasattr(criterion, "state_dict") else None
+
+    def load_termination_criterion_state(self, state: Any) -> None:
+        criterion = getattr(self, "termination_criterion", None)
+        if state is not None and hasattr(criterion, "load_state_dict"):
+            criterion.load_state_dict(state)
+
     def state_dict(self) -> dict[str, Any]:
+        """Everything needed to continue exactly (RNG, counters, optimiser buffers)."""
         return {}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        pass
+        """Restore :meth:`state_dict`'s output."""
 
 
 class SelfTraining(TrainingAlgorithm):

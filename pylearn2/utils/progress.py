@@ -1,4 +1,4 @@
-"""Progress display: a bar per epoch on a terminal, one log line per epoch otherwise."""
+"""Progress display helpers (the display itself: pylearn2.train_extensions.progress)."""
 
 from __future__ import annotations
 
@@ -17,40 +17,6 @@ def progress_enabled() -> bool:
     if setting in ("1", "on", "true", "yes"):
         return True
     return sys.stderr.isatty()
-
-
-class EpochProgress:
-    """Context manager that shows a batch bar while ``algorithm.train`` runs one epoch.
-
-    It hooks the algorithm's ``batch_hooks`` list (if it has one), so the bar costs one
-    function call per batch and nothing when disabled.
-    """
-
-    def __init__(self, algorithm: Any, epoch: int, monitor: Any = None) -> None:
-        self.algorithm = algorithm
-        self.epoch = epoch
-        self.monitor = monitor
-        self.bar = None
-
-    def __enter__(self) -> EpochProgress:
-        hooks = getattr(self.algorithm, "batch_hooks", None)
-        if hooks is None or not progress_enabled():
-            return self
-        from tqdm import tqdm
-
-        total = getattr(self.algorithm, "batches_per_epoch", lambda: None)()
-        self.bar = tqdm(desc=f"epoch {self.epoch}", unit="batch", leave=False, dynamic_ncols=True,
-                        total=total, postfix=latest_objective(self.monitor))
-        hooks.append(self._tick)
-        return self
-
-    def _tick(self, *args: Any) -> None:
-        self.bar.update(1)
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.bar is not None:
-            self.algorithm.batch_hooks.remove(self._tick)
-            self.bar.close()
 
 
 def latest_objective(monitor: Any) -> str | None:
