@@ -193,3 +193,21 @@ def test_validation_variants_partition_the_data():
         ValidationKFold(10, n_folds=2)
     with pytest.raises(ConfigError, match="unknown subset"):
         DatasetKFold(data, which_set="validation")
+
+
+def test_train_command_runs_traincv_and_cli_summarises(tmp_path, monkeypatch, capsys):
+    from pylearn2.scripts import cli
+    from pylearn2.scripts import train as train_script
+
+    config = tmp_path / "cv.yaml"
+    config.write_text(CV_YAML % {"extra": "save_path: '${PYLEARN2_TRAIN_DIR}cv.pkl',"})
+    monkeypatch.chdir(tmp_path)
+    assert train_script.main([str(config)]) == 0
+    models = load_models(tmp_path / "cv.pkl")
+    assert len(models) == 5
+    capsys.readouterr()
+    assert cli.main(["print-monitor-cv", "--all", str(tmp_path / "cv.pkl")]) == 0
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if x.startswith("test_y_misclass:"))
+    values = [m.monitor.last("test_y_misclass") for m in models]
+    assert f"{values[0]:.6g}" in line and "+/-" in line

@@ -129,6 +129,30 @@ class TrainCV(InitArgsMixin):
     def models(self) -> list[Any]:
         return [trainer.model for trainer in self.trainers]
 
+    # The first fold stands for the run in checks made before training (pylearn2 train
+    # checks shapes, batch sizes and outputs on ``model``/``algorithm``/``dataset``).
+    checkpoint = False
+    csv_log = False
+
+    @property
+    def model(self) -> Any:
+        return self.trainers[0].model
+
+    @property
+    def algorithm(self) -> Any:
+        return self.trainers[0].algorithm
+
+    @property
+    def dataset(self) -> Any:
+        return self.trainers[0].dataset
+
+    @property
+    def extensions(self) -> list[Any]:
+        return self.cv_extensions
+
+    def _default_save_path(self) -> None:
+        return None
+
     def main_loop(self, time_budget: float | None = None) -> None:
         """Train each fold (``time_budget`` seconds per fold), then save."""
         for extension in self.cv_extensions:
