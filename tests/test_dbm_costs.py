@@ -2,8 +2,6 @@
 by exact likelihood, and the original MP-DBM experiment file."""
 
 import itertools
-import os
-
 import numpy as np
 import pytest
 import torch
@@ -23,9 +21,6 @@ from pylearn2.termination_criteria import EpochCounter
 from pylearn2.train import Train
 from pylearn2.training_algorithms.sgd import SGD
 from pylearn2.utils.exc import ConfigError
-
-HERE = os.path.dirname(__file__)
-
 
 def softplus(x):
     return np.logaddexp(0, x)
@@ -209,37 +204,3 @@ def test_unusable_original_arguments_are_refused():
         MultiPrediction(mask_gen=MaskGen(0.5), stdev_rewards=[1.0])
     with pytest.raises(ConfigError, match="mask_gen"):
         MultiPrediction()
-
-
-@pytest.mark.slow
-def test_original_mpdbm_yaml_trains_one_epoch(tmp_path, monkeypatch):
-    import gzip
-    import struct
-
-    from pylearn2.config import yaml_parse
-    from pylearn2.utils import mnist_ubyte
-
-    folder = tmp_path / "data" / "mnist"
-    folder.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    for prefix, n in (("train", 300), ("t10k", 20)):
-        labels = rng.integers(0, 10, size=n).astype(np.uint8)
-        images = rng.integers(0, 60, size=(n, 28, 28)).astype(np.uint8)
-        images[np.arange(n), labels, :] = 255
-        with gzip.open(folder / f"{prefix}-images-idx3-ubyte.gz", "wb") as f:
-            f.write(struct.pack(">iiii", 2051, n, 28, 28) + images.tobytes())
-        with gzip.open(folder / f"{prefix}-labels-idx1-ubyte.gz", "wb") as f:
-            f.write(struct.pack(">ii", 2049, n) + labels.tobytes())
-    mnist_ubyte._cached.cache_clear()
-    monkeypatch.setenv("PYLEARN2_DATA_PATH", str(tmp_path / "data"))
-    monkeypatch.chdir(tmp_path)
-    job = yaml_parse.load_train_file(os.path.join(HERE, "data", "original_yaml", "mpdbm.yaml"))
-    assert [type(layer).__name__ for layer in job.model.hidden_layers] == [
-        "BinaryVectorMaxPool", "BinaryVectorMaxPool", "Softmax"]
-    assert type(job.model.inference_procedure).__name__ == "WeightDoubling"
-    job.algorithm.termination_criterion = EpochCounter(1)
-    job.main_loop()
-    channels = job.model.monitor.channels
-    assert len(channels["raw_valid_err"].val_record) == 2
-    assert job.algorithm.batch_size == 100
-    assert (tmp_path / "mpdbm.pkl").exists()
