@@ -1,7 +1,8 @@
 """DBM costs: multi-prediction against a float64 formula, CD estimators on tiny models
-by exact likelihood, and the original MP-DBM experiment file."""
+by exact likelihood."""
 
 import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -21,6 +22,7 @@ from pylearn2.termination_criteria import EpochCounter
 from pylearn2.train import Train
 from pylearn2.training_algorithms.sgd import SGD
 from pylearn2.utils.exc import ConfigError
+
 
 def softplus(x):
     return np.logaddexp(0, x)
