@@ -211,3 +211,19 @@ def test_train_command_runs_traincv_and_cli_summarises(tmp_path, monkeypatch, ca
     line = next(x for x in out.splitlines() if x.startswith("test_y_misclass:"))
     values = [m.monitor.last("test_y_misclass") for m in models]
     assert f"{values[0]:.6g}" in line and "+/-" in line
+
+
+def test_save_subsets_folds_resume_exactly(tmp_path):
+    save = tmp_path / "cv.pkl"
+    text = CV_YAML % {"extra": f"save_path: '{save}', save_freq: 1, save_subsets: True,"}
+    full = yaml_parse.load(text)
+    full.main_loop()
+    interrupted = yaml_parse.load(text.replace("max_epochs: 2", "max_epochs: 1"))
+    interrupted.main_loop()
+    assert (tmp_path / "cv-4.pkl.ckpt").exists()
+    resumed = yaml_parse.load(text)
+    resumed.main_loop(resume=True)
+    for a, b in zip(resumed.models, full.models):
+        assert a.monitor.get_epochs_seen() == 2
+        for p, q in zip(a.get_params(), b.get_params()):
+            torch.testing.assert_close(p, q)

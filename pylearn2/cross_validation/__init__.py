@@ -153,13 +153,14 @@ class TrainCV(InitArgsMixin):
     def _default_save_path(self) -> None:
         return None
 
-    def main_loop(self, time_budget: float | None = None) -> None:
-        """Train each fold (``time_budget`` seconds per fold), then save."""
+    def main_loop(self, time_budget: float | None = None, resume: bool = False) -> None:
+        """Train each fold (``time_budget`` seconds per fold), then save. ``resume``
+        continues each fold from its checkpoint (kept with ``save_subsets``)."""
         for extension in self.cv_extensions:
             extension.setup(self.trainers)
         for trainer in self.trainers:
             log.info("Cross-validation fold %d", trainer.cv_fold)
-            trainer.main_loop(time_budget)
+            trainer.main_loop(time_budget, resume=resume)
         self.save()
 
     def save(self) -> None:
