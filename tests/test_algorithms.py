@@ -102,7 +102,10 @@ def test_dropout_masks_probabilities_scales_and_no_masks_when_monitoring():
     assert np.allclose(kept, np.round(kept))
     Y = torch.zeros(50, 1)
     deterministic = model.cost_from_X((X, Y))
-    assert torch.equal(cost.monitoring_expr(model, (X, Y)), deterministic)
+    # the monitor's objective is the masked cost, as the original recorded it, unless asked
+    assert not torch.equal(cost.monitoring_expr(model, (X, Y)), deterministic)
+    unmasked = Dropout(input_include_probs={"h": 0.8}, monitor_objective="deterministic")
+    assert torch.equal(unmasked.monitoring_expr(model, (X, Y)), deterministic)
     first = cost.expr(model, (X, Y))
     state = cost.state_dict()
     second = cost.expr(model, (X, Y))

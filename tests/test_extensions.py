@@ -150,7 +150,10 @@ def test_continued_training_pattern(tmp_path):
     assert second.model.monitor_stage_0.last("train_objective") == pytest.approx(target)
     assert second.model.monitor.get_epochs_seen() == 3
     second.main_loop()
-    assert second.model.monitor.get_epochs_seen() == 4
+    # Or asks its members in order and stops asking at the first "continue" (the original's
+    # short-circuit): the EpochCounter is first consulted, and starts counting, only on the
+    # epoch MatchChannel first says stop, so one more epoch follows that one.
+    assert second.model.monitor.get_epochs_seen() == 5
     data = yaml_parse.load("!obj:pylearn2.datasets.digits.Digits { which_set: 'valid' }")
     from pylearn2.costs.mlp import Default
 

@@ -69,9 +69,9 @@ def _read(filename: str, names: Sequence[str], start: int | None, stop: int | No
     if not os.path.exists(filename):
         raise DataNotFoundError(f"{filename} not found.")
     with h5py.File(filename, "r") as handle:
-        missing = [n for n in names if n not in handle]
-        if missing:
-            raise ConfigError(f"{filename} has no dataset(s) {missing}; it has {list(handle)}.")
+        for name in names:
+            if name not in handle:
+                raise ConfigError(f"{filename} has no dataset {name!r}; it has {list(handle)}.")
         return [np.asarray(handle[n][start:stop]) for n in names]
 
 
