@@ -56,8 +56,8 @@ def test_plot_monitor(trained, capsys):
     model = str(trained / "digits.pkl")
     assert cli.main(["plot-monitor", model, model, "--out", str(out), "-c", "*_y_misclass",
                      "-x", "example", "--log-y"]) == 0
-    non_blank_png(out, size=(900, 550))
-    assert "4 curves" in capsys.readouterr().out
+    non_blank_png(out, size=(900, 440))  # one panel: error rates
+    assert "4 curves in 1 panels" in capsys.readouterr().out
     assert cli.main(["plot-monitor", model, "--list"]) == 0
     assert "valid_y_nll" in capsys.readouterr().out
     assert cli.main(["plot-monitor", model, "--out", str(out), "-c", "nope*"]) == 2
@@ -67,7 +67,7 @@ def test_summarize_model(trained, capsys):
     assert cli.main(["summarize-model", str(trained / "digits.pkl")]) == 0
     text = capsys.readouterr().out
     assert f"total trainable parameters: {64 * 12 + 12 + 12 * 10 + 10}" in text
-    assert "layers.0.W: shape (64, 12)" in text and "epochs seen: 3" in text
+    assert "h0.W: shape (64, 12)" in text and "epochs seen: 3" in text
     assert "Training succeeded" in text
 
 

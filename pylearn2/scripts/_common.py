@@ -89,13 +89,14 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def show_or_require_out(picture, out: str | None, title: str = "") -> None:
-    """Save ``picture`` (uint8 RGB) to ``out``, or show it in a window when a display exists."""
+def show_or_require_out(picture, out: str | None, title: str = "", tile: int | None = None) -> None:
+    """Save ``picture`` (uint8 RGB) to ``out``, or show it in a window when a display exists
+    (``tile``: the width of one tile, so the PNG is enlarged until tiles are readable)."""
     from pylearn2.gui.patch_viewer import save_png
     from pylearn2.utils.exc import ConfigError
 
     if out:
-        save_png(picture, out)
+        save_png(picture, out, tile=tile)
         print(f"Wrote {out}")
         return
     if not has_display():

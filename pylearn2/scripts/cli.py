@@ -24,6 +24,9 @@ COMMANDS = {
     "predict-csv": ("pylearn2.scripts.predict_csv", "predictions of a saved model on a CSV file"),
     "ais": ("pylearn2.scripts.ais",
             "AIS log partition function and test log-likelihood of an RBM or DBM"),
+    "export": ("pylearn2.scripts.export",
+               "export a saved model as a state_dict, TorchScript or ONNX file"),
+    "demo": ("pylearn2.scripts.demo", "train the bundled digits MLP and print its test error"),
     "yaml-dryrun": ("pylearn2.scripts.yaml_dryrun",
                     "check a YAML experiment (one batch through everything) without training"),
 }

@@ -22,10 +22,12 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("models", nargs="+", metavar="MODEL", help="saved model file(s)")
     parser.add_argument("-c", "--channels", nargs="+", default=None, metavar="NAME",
                         help="channel names or patterns such as '*_y_misclass' (default: every "
-                             "channel ending in objective or misclass)")
+                             "channel ending in objective or misclass); channels are grouped "
+                             "into panels by kind (objectives, error rates, norms, ...)")
     parser.add_argument("-x", "--x-axis", choices=sorted(X_AXES), default="epoch",
                         help="what the horizontal axis counts (default: epoch)")
-    parser.add_argument("--log-y", action="store_true", help="logarithmic vertical axis")
+    parser.add_argument("--log-y", action="store_true",
+                        help="logarithmic vertical axes (linear near zero, so zeros still show)")
     parser.add_argument("--yrange", metavar="LO:HI", default=None,
                         help="vertical range, e.g. 0:0.1")
     parser.add_argument("--out", metavar="FILE.png",
@@ -38,6 +40,8 @@ def make_parser() -> argparse.ArgumentParser:
 def select(names: Sequence[str], patterns: Sequence[str] | None) -> list[str]:
     if patterns is None:
         return [n for n in names if n.endswith(("objective", "misclass"))]
+    if not names:
+        return []
     chosen = [n for n in names if any(fnmatch.fnmatchcase(n, p) for p in patterns)]
     if not chosen:
         from pylearn2.utils.exc import did_you_mean
@@ -56,7 +60,6 @@ def labels_for(paths: Sequence[str]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pylearn2.monitor import records_as_array
     from pylearn2.utils import serial
 
     monitors = [serial.load(path).monitor for path in args.models]
@@ -76,36 +79,104 @@ def run(args: argparse.Namespace) -> int:
         matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(9, 5.5))
-    labels = labels_for(args.models)
-    plotted = 0
-    for label, monitor in zip(labels, monitors):
-        names = sorted(monitor.channels, key=number_aware_key)
-        for name in select(names, args.channels):
-            x, y = records_as_array(monitor.channels[name], args.x_axis)
-            ax.plot(x, y, marker="." if len(x) < 50 else None,
-                    label=name if len(monitors) == 1 else f"{name}:{label}")
-            plotted += 1
-    if plotted == 0:
-        raise ConfigError("Nothing to plot: no selected channel has records.")
-    ax.set_xlabel(X_AXES[args.x_axis])
-    if args.log_y:
-        ax.set_yscale("log")
-    if args.yrange:
-        try:
-            lo, hi = (float(v) for v in args.yrange.split(":"))
-        except ValueError:
-            raise ConfigError(f"--yrange must look like LO:HI, got {args.yrange!r}.") from None
-        ax.set_ylim(lo, hi)
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small")
-    fig.tight_layout()
+    yrange = _parse_range(args.yrange)
+    fig, plotted = make_figure(monitors, labels_for(args.models), args.channels, args.x_axis,
+                               args.log_y, yrange)
     if args.out:
         fig.savefig(args.out, dpi=100)
-        print(f"Wrote {args.out} ({plotted} curves)")
+        print(f"Wrote {args.out} ({plotted} curves in {len(fig.axes)} panels)")
     else:
         plt.show()
     return 0
+
+
+# -- panels ----------------------------------------------------------------------------------
+KINDS = [  # (title, vertical-axis label, name endings), first match wins
+    ("Objectives", "objective (cost)", ("objective", "nll", "cost", "_loss", "reconstruction")),
+    ("Error rates", "error rate", ("misclass", "error", "_err")),
+    ("Weight and activation norms", "norm", ("norm", "norms_min", "norms_max", "norms_mean")),
+    ("Learning rate and momentum", "value", ("learning_rate", "momentum")),
+    ("Timing", "seconds", ("seconds", "seconds_this_epoch", "seconds_last_epoch")),
+]
+LINESTYLES = ["-", "--", ":", "-."]
+
+
+def kind_of(name: str) -> tuple[str, str]:
+    """(panel title, axis label) for a channel name."""
+    for title, label, endings in KINDS:
+        if any(end in name for end in endings):
+            return title, label
+    return "Other channels", "value"
+
+
+def _parse_range(text: str | None) -> tuple[float, float] | None:
+    if not text:
+        return None
+    try:
+        lo, hi = (float(v) for v in text.split(":"))
+    except ValueError:
+        raise ConfigError(f"--yrange must look like LO:HI, got {text!r}.") from None
+    return lo, hi
+
+
+def make_figure(monitors, labels, patterns, x_axis: str = "epoch", log_y: bool = False,
+                yrange: tuple[float, float] | None = None):
+    """One panel per kind of channel; a channel keeps its colour across models, a model
+    keeps its line style across channels. Returns (figure, number of curves)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    from pylearn2.monitor import records_as_array
+
+    chosen: dict[str, list[str]] = {}
+    for monitor in monitors:
+        names = sorted(monitor.channels, key=number_aware_key)
+        for name in select(names, patterns):
+            chosen.setdefault(kind_of(name)[0], [])
+            if name not in chosen[kind_of(name)[0]]:
+                chosen[kind_of(name)[0]].append(name)
+    order = [k[0] for k in KINDS] + ["Other channels"]
+    panels = [k for k in order if k in chosen]
+    if not panels:
+        raise ConfigError("Nothing to plot: no selected channel has records.")
+    every = [n for k in panels for n in chosen[k]]
+    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colour = {name: cycle[i % len(cycle)] for i, name in enumerate(every)}
+    fig, axes = plt.subplots(len(panels), 1, figsize=(9, 1.2 + 3.2 * len(panels)), squeeze=False)
+    plotted = 0
+    for ax, panel in zip(axes[:, 0], panels):
+        positive = []
+        for m, (label, monitor) in enumerate(zip(labels, monitors)):
+            for name in chosen[panel]:
+                if name not in monitor.channels:
+                    continue
+                x, y = records_as_array(monitor.channels[name], x_axis)
+                if len(x) == 0:
+                    continue
+                positive.extend(v for v in y if v > 0)
+                ax.plot(x, y, color=colour[name], linestyle=LINESTYLES[m % len(LINESTYLES)],
+                        marker="." if len(x) < 50 else None,
+                        label=name if len(monitors) == 1 else f"{name} ({label})")
+                plotted += 1
+        title, ylabel = panel, next((lab for t, lab, _ in KINDS if t == panel), "value")
+        ax.set_title(title)
+        ax.set_ylabel(ylabel)
+        ax.set_xlabel(X_AXES[x_axis])
+        if log_y:
+            # zeros (a perfect training error) stay visible on a linear stretch near 0
+            ax.set_yscale("symlog", linthresh=min(positive) if positive else 1e-3)
+        if yrange:
+            ax.set_ylim(*yrange)
+        ax.grid(True, alpha=0.3)
+        if len(monitors) == 1:
+            ax.legend(fontsize="small")
+        else:  # colours name the channels, line styles name the models
+            handles = [Line2D([], [], color=colour[n], label=n) for n in chosen[panel]]
+            handles += [Line2D([], [], color="black", linestyle=LINESTYLES[m % len(LINESTYLES)],
+                               label=label) for m, label in enumerate(labels)]
+            ax.legend(handles=handles, fontsize="small")
+    fig.tight_layout()
+    return fig, plotted
 
 
 def main(argv: Sequence[str] | None = None) -> int:

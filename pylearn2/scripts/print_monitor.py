@@ -19,14 +19,22 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("-m", "--monitor", default="monitor", metavar="NAME",
                         help="print an earlier stage's monitor that push_monitor kept under "
                              "this name (e.g. monitor_stage_0) instead of the current one")
+    parser.add_argument("-c", "--channels", nargs="+", default=None, metavar="PATTERN",
+                        help="only channels matching these names or shell-style patterns, "
+                             "e.g. 'valid_*' '*misclass'")
     add_allow_flag(parser)
     return parser
 
 
-def format_monitor(monitor) -> list[str]:
+def format_monitor(monitor, patterns: Sequence[str] | None = None) -> list[str]:
     lines = [f"epochs seen:  {monitor.get_epochs_seen()}",
-             f"time trained:  {_time_trained(monitor):.2f}"]
-    for name in sorted(monitor.channels, key=number_aware_key):
+             f"time trained:  {_time_trained(monitor):.2f} s"]
+    names = sorted(monitor.channels, key=number_aware_key)
+    if patterns:
+        from pylearn2.scripts.plot_monitor import select
+
+        names = select(names, patterns)
+    for name in names:
         record = monitor.channels[name].val_record
         if record:
             lines.append(f"{name} : {record[-1]:.10g}")
@@ -53,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
                                  f"{', '.join(kept) if kept else 'no earlier stages'}.")
         if len(args.models) > 1:
             print(path)
-        print("\n".join(format_monitor(monitor)))
+        print("\n".join(format_monitor(monitor, args.channels)))
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Sequence
 
 from pylearn2.gui.patch_viewer import RESCALE_MODES, make_grid, rescale
@@ -19,7 +20,8 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--rescale", choices=RESCALE_MODES, default="individual",
                         help="scale each filter on its own (default), all together, or not at all")
     parser.add_argument("--border", action=argparse.BooleanOptionalAction, default=True,
-                        help="grey borders between tiles (default on)")
+                        help="dark blue borders between tiles, a colour no weight is drawn in "
+                             "(default on)")
     parser.add_argument("--max-filters", type=int, default=400, metavar="N",
                         help="show at most N filters (default 400)")
     add_allow_flag(parser)
@@ -31,10 +33,26 @@ def run(args: argparse.Namespace) -> int:
     from pylearn2.utils import serial
 
     model = serial.load(args.model)
-    images = first_layer_images(model)[: args.max_filters]
-    picture = make_grid(rescale(images, args.rescale), border=args.border)
-    print(f"{len(images)} filters of shape {images.shape[1:]} (rows, cols, channels)")
-    show_or_require_out(picture, args.out, title=f"weights of {args.model}")
+    images = first_layer_images(model)
+    pieces = pieces_per_unit(model)
+    shown = images[: args.max_filters - args.max_filters % pieces or pieces]
+    cols = None
+    if pieces > 1:  # each maxout unit's pieces side by side on one row
+        units_per_row = max(1, round(math.sqrt(len(shown)) / pieces))
+        cols = pieces * units_per_row
+    picture = make_grid(rescale(shown, args.rescale), cols=cols, border=args.border)
+    what = f" ({len(shown) // pieces} units of {pieces} pieces)" if pieces > 1 else ""
+    print(f"{len(shown)} filters{what} of shape {shown.shape[1:]} (rows, cols, channels)"
+          + (f"; showing the first {len(shown)} of {len(images)}" if len(shown) < len(images)
+             else ""))
+    show_or_require_out(picture, args.out, title=f"weights of {args.model}",
+                        tile=shown.shape[2] + 1)
+
+
+def pieces_per_unit(model) -> int:
+    """How many consecutive filters form one unit (maxout pieces) in the first layer."""
+    layers = getattr(model, "layers", None) or [model]
+    return max(1, int(getattr(layers[0], "num_pieces", 1) or 1))
     return 0
 
 
