@@ -7,7 +7,6 @@ from pylearn2.utils.common import (  # noqa: E402,F401
     contains_inf,
     contains_nan,
     float32_floatX,
-    get_dataless_dataset,
     is_iterable,
     isfinite,
     make_name,

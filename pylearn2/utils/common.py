@@ -14,8 +14,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from pylearn2.utils.exc import ConfigError
-
 py_integer_types = (int, np.integer)
 py_float_types = (float, np.floating)
 py_complex_types = (complex, np.complexfloating)
@@ -185,13 +183,3 @@ def float32_floatX(f: Callable) -> Callable:  # noqa: N802
     """Decorator kept for old code: floatX is always float32 here, so it returns ``f``."""
     return f
 
-
-def get_dataless_dataset(model: Any) -> Any:
-    """The training dataset of ``model`` rebuilt from its ``dataset_yaml_src``."""
-    src = getattr(model, "dataset_yaml_src", None)
-    if not src:
-        raise ConfigError("This model has no dataset_yaml_src, so its dataset cannot be "
-                          "rebuilt; train it through a YAML file or set dataset_yaml_src.")
-    from pylearn2.config import yaml_parse
-
-    return yaml_parse.load(src)
