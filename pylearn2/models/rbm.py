@@ -415,3 +415,13 @@ class _Transformer:
 
     def lmul_T(self, h: torch.Tensor) -> torch.Tensor:
         return self._rbm[0].lmul_T(h)
+
+
+# The original module's other names (spike-and-slab RBM, samplers, stacks, penalty).
+from pylearn2.models.rbm_sampling import (  # noqa: E402
+    BlockGibbsSampler,
+    L1_ActivationCost,
+    Sampler,
+    build_stacked_RBM,
+)
+from pylearn2.models.ssrbm import mu_pooled_ssRBM  # noqa: E402
