@@ -418,10 +418,10 @@ class _Transformer:
 
 
 # The original module's other names (spike-and-slab RBM, samplers, stacks, penalty).
-from pylearn2.models.rbm_sampling import (  # noqa: E402
+from pylearn2.models.rbm_sampling import (  # noqa: E402, F401
     BlockGibbsSampler,
     L1_ActivationCost,
     Sampler,
     build_stacked_RBM,
 )
-from pylearn2.models.ssrbm import mu_pooled_ssRBM  # noqa: E402
+from pylearn2.models.ssrbm import mu_pooled_ssRBM  # noqa: E402, F401
