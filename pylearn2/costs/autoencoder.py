@@ -74,7 +74,7 @@ class _SampledReconstruction(StochasticCost):
         return ((noise.to(X.dtype) + X) > 0).to(X.dtype)
 
     def expr(self, model: Any, data: Any, **kwargs: Any) -> torch.Tensor:
-        from pylearn2.models.sparse_autoencoder import to_dense
+        from pylearn2.utils.sparse import to_dense
 
         X = to_dense(data)
         P = self.pattern(X)
