@@ -324,3 +324,7 @@ def from_dataset(dataset: DenseDesignMatrix, num_examples: int) -> DenseDesignMa
 def convert_to_one_hot(dataset: DenseDesignMatrix) -> DenseDesignMatrix:
     dataset.convert_to_one_hot()
     return dataset
+
+
+# The HDF5-backed variant lives in its own module; re-exported at the original path.
+from pylearn2.datasets.dense_design_matrix_pytables import DenseDesignMatrixPyTables, ensure_tables  # noqa: E402,F401,I001
