@@ -227,3 +227,62 @@ def test_save_subsets_folds_resume_exactly(tmp_path):
         assert a.monitor.get_epochs_seen() == 2
         for p, q in zip(a.get_params(), b.get_params()):
             torch.testing.assert_close(p, q)
+
+
+_RANDOM = """!obj:pylearn2.testing.datasets.random_one_hot_dense_design_matrix {
+                rng: !obj:numpy.random.RandomState { seed: 1 },
+                num_examples: 120, dim: 16, num_classes: 2 }"""
+_AE = """model: !obj:pylearn2.models.autoencoder.Autoencoder {
+        nvis: %(nvis)d, nhid: %(nhid)d, act_enc: 'sigmoid', act_dec: null },
+    algorithm: !obj:pylearn2.training_algorithms.bgd.BGD {
+        batch_size: 40, line_search_mode: 'exhaustive', conjugate: 1,
+        termination_criterion: !obj:pylearn2.termination_criteria.EpochCounter { max_epochs: 1 },
+        cost: !obj:pylearn2.costs.autoencoder.MeanSquaredReconstructionError {},
+    },"""
+
+
+def test_layerwise_pretraining_pipeline_of_the_classic_tests(tmp_path):
+    """The classic test's pipeline: per-fold autoencoders, TransformerDatasetCV over them
+    (read back with !pkl:), StackedBlocksCV, then PretrainedLayerCV in a supervised MLP."""
+    kfold = ("!obj:pylearn2.cross_validation.dataset_iterators.DatasetKFold "
+             f"{{ dataset: {_RANDOM} }}")
+    l0, l1 = tmp_path / "l0.pkl", tmp_path / "l1.pkl"
+    yaml_parse.load(f"!obj:pylearn2.cross_validation.TrainCV {{ dataset_iterator: {kfold}, "
+                    f"{_AE % {'nvis': 16, 'nhid': 8}} save_path: '{l0}' }}").main_loop()
+    stage1 = yaml_parse.load(
+        "!obj:pylearn2.cross_validation.TrainCV { dataset_iterator: "
+        "!obj:pylearn2.cross_validation.dataset_iterators.TransformerDatasetCV { "
+        f"dataset_iterator: {kfold}, transformers: !pkl: '{l0}' }}, "
+        f"{_AE % {'nvis': 8, 'nhid': 4}} save_path: '{l1}' }}")
+    first = load_models(l0)
+    # fold k's training data is fold k's examples encoded by fold k's first autoencoder
+    fold_X = DatasetKFold(random_one_hot_dense_design_matrix(np.random.RandomState(1), 120, 16, 2))
+    for k, trainer in enumerate(stage1.trainers):
+        X = torch.as_tensor(fold_X.fold(k)["train"].X)
+        batch = next(iter(trainer.dataset.iterator(mode="sequential", batch_size=80,
+                                                   data_specs=(trainer.model.get_input_space(),
+                                                               "features"))))
+        torch.testing.assert_close(batch, first[k].encode(X).detach())
+    stage1.main_loop()
+    stacked = yaml_parse.load(
+        "!obj:pylearn2.cross_validation.blocks.StackedBlocksCV { layers: "
+        f"[ !pkl: '{l0}', !pkl: '{l1}' ] }}")
+    assert stacked.select_fold(2).layers[1].get_input_space().get_total_dimension() == 8
+    mlp_cv = yaml_parse.load(
+        f"!obj:pylearn2.cross_validation.TrainCV {{ dataset_iterator: {kfold}, "
+        "model: !obj:pylearn2.models.mlp.MLP { nvis: 16, layers: [ "
+        "!obj:pylearn2.cross_validation.mlp.PretrainedLayerCV { layer_name: 'h0', "
+        f"layer_content: !pkl: '{l0}' }}, "
+        "!obj:pylearn2.cross_validation.mlp.PretrainedLayerCV { layer_name: 'h1', "
+        f"layer_content: !pkl: '{l1}' }}, "
+        "!obj:pylearn2.models.mlp.Softmax { layer_name: 'y', n_classes: 2, irange: 0. } ] }, "
+        "algorithm: !obj:pylearn2.training_algorithms.bgd.BGD { batch_size: 40, "
+        "line_search_mode: 'exhaustive', conjugate: 1, termination_criterion: "
+        "!obj:pylearn2.termination_criteria.EpochCounter { max_epochs: 1 } } }")
+    second = load_models(l1)
+    for k, trainer in enumerate(mlp_cv.trainers):
+        h0, h1 = trainer.model.layers[0], trainer.model.layers[1]
+        torch.testing.assert_close(h0.layer_content.get_params()[0], first[k].get_params()[0])
+        torch.testing.assert_close(h1.layer_content.get_params()[0], second[k].get_params()[0])
+    mlp_cv.main_loop()
+    assert all(np.isfinite(t.model.monitor.last("test_y_misclass")) for t in mlp_cv.trainers)

@@ -192,6 +192,10 @@ def load(path: str | os.PathLike, allow: Allow = None) -> Any:
         names = set(archive.namelist())
         if "manifest.json" not in names and names and all(n.endswith(".npy") for n in names):
             return _load_numpy(path)
+        if "collection.json" in names:  # several models: a list (see serial.collection)
+            from pylearn2.utils.serial.collection import load_collection
+
+            return load_collection(archive, path, allow)
         return _load_model(archive, path, allow)
 
 
