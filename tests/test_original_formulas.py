@@ -364,3 +364,112 @@ def test_modify_updates_applies_the_max_col_norm_to_proposed_values():
     norms = proposed[layer.W].pow(2).sum(0).sqrt()
     torch.testing.assert_close(norms, torch.ones(2))
     torch.testing.assert_close(layer.W.detach(), before)  # the parameter itself is untouched
+
+
+# -- training algorithms and the monitor -------------------------------------------------------
+def small_classification(n=10, seed=0):
+    from pylearn2.datasets.dense_design_matrix import DenseDesignMatrix
+
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3)).astype(np.float32)
+    return DenseDesignMatrix(X=X, y=(X[:, :1] > 0).astype(np.int64), y_labels=2)
+
+
+def softmax_mlp(**kw):
+    return MLP(nvis=3, seed=[3], layers=[Softmax(n_classes=2, layer_name="y", irange=0.5, **kw)])
+
+
+def test_monitoring_batches_alone_split_the_whole_monitoring_set():
+    """The monitor's value is the example-weighted mean over the whole set, cut into
+    ``monitoring_batches`` batches (not a subset of ``batch_size`` batches)."""
+    from pylearn2.costs.mlp import Default
+    from pylearn2.training_algorithms.sgd import SGD
+
+    data = small_classification(n=10)
+    model = softmax_mlp()
+    algorithm = SGD(learning_rate=0.0, batch_size=2, monitoring_batches=3,
+                    monitoring_dataset={"valid": data}, cost=Default(), device="cpu")
+    algorithm.setup(model, data)
+    model.monitor()
+    X = torch.as_tensor(data.X)
+    Y = torch.nn.functional.one_hot(torch.as_tensor(data.y[:, 0]), 2).float()
+    expected = float(Default().expr(model, (X, Y)))
+    assert model.monitor.last("valid_objective") == pytest.approx(expected, rel=1e-6)
+    assert model.monitor.get_examples_seen() == 0
+
+
+def test_stochastic_monitor_mode_is_seeded_and_iterators_take_a_randomstate():
+    from pylearn2.training_algorithms.sgd import SGD
+
+    data = small_classification(n=12)
+    values = []
+    for _ in range(2):
+        model = softmax_mlp()
+        algorithm = SGD(learning_rate=0.0, batch_size=4, monitoring_batches=2,
+                        monitoring_batch_size=3, monitor_iteration_mode="random_uniform",
+                        monitoring_dataset={"valid": data}, device="cpu")
+        algorithm.setup(model, data)
+        model.monitor()
+        values.append(model.monitor.last("valid_objective"))
+    assert values[0] == values[1]  # seeded: reproducible
+    batches = [b for b in data.iterator(mode="shuffled_sequential", batch_size=4,
+                                        rng=np.random.RandomState(0))]
+    assert sum((b[0] if isinstance(b, tuple) else b).shape[0] for b in batches) == 12
+
+
+def test_custom_gradients_for_a_subset_leave_the_rest_alone():
+    from pylearn2.costs.cost import Cost
+    from pylearn2.costs.mlp import Default
+    from pylearn2.training_algorithms.learning_rule import Momentum
+    from pylearn2.training_algorithms.sgd import SGD
+
+    class OnlyW(Cost):
+        supervised = True
+
+        def expr(self, model, data, **kwargs):
+            return Default().expr(model, data)
+
+        def has_custom_gradients(self):
+            return True
+
+        def get_gradients(self, model, data, **kwargs):
+            W = model.layers[0].W
+            (g,) = torch.autograd.grad(self.expr(model, data), [W])
+            return {W: g}, {}
+
+    data = small_classification(n=8)
+    model = softmax_mlp()
+    b0, W0 = model.layers[0].b.detach().clone(), model.layers[0].W.detach().clone()
+    algorithm = SGD(learning_rate=0.1, batch_size=4, cost=OnlyW(),
+                    learning_rule=Momentum(0.5), device="cpu")
+    algorithm.setup(model, data)
+    algorithm.train(data)
+    torch.testing.assert_close(model.layers[0].b.detach(), b0)
+    assert not torch.equal(model.layers[0].W.detach(), W0)
+
+
+def test_bgd_scales_each_parameter_step_and_constrains_every_trial_point():
+    from pylearn2.optimization.batch_gradient_descent import BatchGradientDescent
+    from pylearn2.training_algorithms.bgd import BGD
+
+    data = small_classification(n=10)
+    model = softmax_mlp(b_lr_scale=0.0)
+    b0 = model.layers[0].b.detach().clone()
+    algorithm = BGD(batch_size=10, updates_per_batch=3, device="cpu")
+    algorithm.setup(model, data)
+    algorithm.train(data)
+    torch.testing.assert_close(model.layers[0].b.detach(), b0)  # b_lr_scale 0: b never moves
+    # the line search only sees constrained points: minimise (x - 3)^2 with x <= 1
+    x = torch.zeros(1, requires_grad=True)
+    seen = []
+
+    def clamp():
+        x.clamp_(max=1.0)
+
+    def objective():
+        seen.append(float(x.detach()))
+        return ((x - 3.0) ** 2).sum()
+
+    optimizer = BatchGradientDescent([x], objective, init_alpha=4.0, param_constrainers=[clamp])
+    optimizer.minimize(3)
+    assert max(seen) <= 1.0 and float(x.detach()) == pytest.approx(1.0)

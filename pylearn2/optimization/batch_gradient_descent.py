@@ -68,7 +68,10 @@ class BatchGradientDescent:
     step. ``value_and_grad`` replaces autodiff of ``objective`` (for costs that supply
     their own gradients); it returns the value and one gradient per parameter.
     ``combine(value, grads)``, when set, post-processes every evaluation (BGD uses it to
-    average over processes under torchrun).
+    average over processes under torchrun). ``lr_scalers`` (one per parameter) scale each
+    parameter's move along the search direction, and ``param_constrainers`` (callables
+    that project the parameters in place) run at every point the line search tries, as
+    in the original.
     """
 
     def __init__(self, params: Sequence[torch.Tensor], objective: Closure,
@@ -78,7 +81,8 @@ class BatchGradientDescent:
                  init_alpha: float | Sequence[float] = 1.0, min_init_alpha: float = 1e-3,
                  scale_step: float = 1.0, max_line_search_iters: int = 30,
                  value_and_grad: ValueAndGrad | None = None, verbose: bool = False,
-                 combine: Combine | None = None) -> None:
+                 combine: Combine | None = None, lr_scalers: Sequence[float] | None = None,
+                 param_constrainers: Sequence[Any] | None = None) -> None:
         if line_search_mode not in (None, "exhaustive"):
             raise ConfigError(f"line_search_mode must be None or 'exhaustive', got "
                               f"{line_search_mode!r}.")
@@ -87,6 +91,12 @@ class BatchGradientDescent:
                               f"{conjugate_beta!r}.")
         self.conjugate_beta = conjugate_beta
         self.params = list(params)
+        self.lr_scalers = None if lr_scalers is None or all(float(s) == 1.0 for s in lr_scalers) \
+            else [float(s) for s in lr_scalers]
+        if self.lr_scalers is not None and len(self.lr_scalers) != len(self.params):
+            raise ConfigError(f"lr_scalers has {len(self.lr_scalers)} entries for "
+                              f"{len(self.params)} parameters.")
+        self.param_constrainers = list(param_constrainers or [])
         self.objective = objective
         self.value_and_grad = value_and_grad
         self.combine = combine
@@ -142,6 +152,21 @@ class BatchGradientDescent:
         if amount:
             with torch.no_grad():
                 torch._foreach_add_(self.params, direction, alpha=amount)
+            self._constrain()
+
+    def _constrain(self) -> None:
+        """Project the parameters back into their constraints (the original applied its
+        ``param_constrainers`` at every point the line search tried)."""
+        if self.param_constrainers:
+            with torch.no_grad():
+                for constrain in self.param_constrainers:
+                    constrain()
+
+    def _scaled(self, direction: list[torch.Tensor]) -> list[torch.Tensor]:
+        """The direction each parameter actually moves along: times its lr scaler."""
+        if self.lr_scalers is None:
+            return direction
+        return [s * d for s, d in zip(self.lr_scalers, direction)]
 
     def _set(self, origin: list[torch.Tensor], direction: list[torch.Tensor],
              alpha: float) -> None:
@@ -150,6 +175,8 @@ class BatchGradientDescent:
             torch._foreach_copy_(self.params, origin)
             if alpha:
                 torch._foreach_add_(self.params, direction, alpha=alpha)
+        if alpha:
+            self._constrain()
 
     # -- the optimiser -------------------------------------------------------------------------
     def minimize(self, steps: int) -> list[StepStats]:
@@ -170,12 +197,16 @@ class BatchGradientDescent:
                 break
             direction, steepest = self._direction(grad)
             slope = self._dot(grad, direction)
+            moves = self._scaled(direction)
+            if moves is not direction:
+                slope = self._dot(grad, moves)
             if slope >= 0:  # not a descent direction: restart with steepest descent
                 direction, steepest = [-g for g in grad], True
-                slope = -grad_size ** 2
+                moves = self._scaled(direction)
+                slope = self._dot(grad, moves)
             if self._prev_slope is not None:  # expect a step of similar effect to the last
                 self.alpha = max(self.alpha * self._prev_slope / slope, self.min_init_alpha)
-            alpha = self._line_search(direction, value, slope)
+            alpha = self._line_search(moves, value, slope)
             if alpha == 0.0:  # no decrease found along this direction; params unchanged
                 self._cache = (value, grad)
                 self._prev_grad = self._prev_dir = self._prev_slope = None
@@ -183,12 +214,12 @@ class BatchGradientDescent:
                     break  # not even steepest descent decreases f: converged to precision
                 continue
             if self.scale_step != 1.0:
-                self._move(direction, alpha * (self.scale_step - 1.0))
+                self._move(moves, alpha * (self.scale_step - 1.0))
                 self._cache = None
             taken = alpha * self.scale_step
             self._prev_grad, self._prev_dir, self._prev_slope = grad, direction, slope
             self.alpha = max(taken, self.min_init_alpha)
-            dir_size = self._dot(direction, direction) ** 0.5
+            dir_size = self._dot(moves, moves) ** 0.5
             stats.append(StepStats(taken * dir_size, grad_size, taken * dir_size / grad_size,
                                    self.evaluations - before))
             if self.verbose:
@@ -232,8 +263,8 @@ class BatchGradientDescent:
         hi = at = self.alpha
         value, slope = go(hi)
         for _ in range(60):  # expand until the minimum is bracketed
-            if slope >= 0 or value > value0:
-                break
+            if slope >= 0 or value > value0 or value >= value_lo:
+                break  # bracketed, or no more progress (e.g. a constraint holds the point)
             lo, value_lo, slope_lo = hi, value, slope
             hi = at = 2.0 * hi
             value, slope = go(hi)

@@ -90,6 +90,7 @@ class BGD(MinibatchAlgorithm):
         self._stats = {"ave_step_size": 0.0, "ave_grad_size": 0.0, "ave_grad_mult": 0.0}
         self.monitor.add_global_channels(lambda: dict(self._stats))
         default_alpha = 1.0 if self.line_search_mode == "exhaustive" else 0.1
+        scalers = model.get_lr_scalers()  # W_lr_scale/b_lr_scale scale each parameter's step
         self.optimizer = BatchGradientDescent(
             self.params, objective=lambda: torch.zeros(()), conjugate=self.conjugate,
             conjugate_beta=self.conjugate_beta,
@@ -98,6 +99,8 @@ class BGD(MinibatchAlgorithm):
             init_alpha=self.init_alpha if self.init_alpha is not None else default_alpha,
             min_init_alpha=self.min_init_alpha, scale_step=self.scale_step,
             verbose=bool(self.verbose_optimization),
+            lr_scalers=[float(scalers.get(p, 1.0)) for p in self.params],
+            param_constrainers=[model.enforce_constraints] if model.has_constraints() else None,
         )
 
     def _closures(self, data: Any, count: int) -> tuple[Any, Any]:

@@ -55,6 +55,22 @@ class LearningRule(InitArgsMixin):
         return out
 
 
+def apply_to_subset(rule: LearningRule, params: list[torch.nn.Parameter],
+                    grads: list[torch.Tensor], learning_rate: float, lr_scalers: list[float],
+                    chosen: list[bool]) -> None:
+    """``rule.apply`` on the chosen parameters only (their state stays keyed by name), so
+    parameters a cost gave no gradient for are not moved and their state does not change."""
+    names = rule.param_names
+    keep = [i for i, c in enumerate(chosen) if c]
+    rule.param_names = [names[i] for i in keep]
+    try:
+        if keep:
+            rule.apply([params[i] for i in keep], [grads[i] for i in keep], learning_rate,
+                       [lr_scalers[i] for i in keep])
+    finally:
+        rule.param_names = names
+
+
 def scaled_steps(grads: list[torch.Tensor], learning_rate: float,
                  lr_scalers: list[float]) -> list[torch.Tensor]:
     """``-lr * scale * g`` for each gradient."""

@@ -85,9 +85,17 @@ class MinibatchAlgorithm(TrainingAlgorithm):
         self.monitor = Monitor.get_monitor(model)
         if self.monitoring_dataset is not None:
             self.monitor.setup(dataset=self.monitoring_dataset, cost=self.cost,
-                               batch_size=self.monitoring_batch_size or self.batch_size,
+                               batch_size=self._monitoring_batch_size(),
                                num_batches=self.monitoring_batches, **monitor_options)
         self._start_epoch()  # so train_step works on its own too
+
+    def _monitoring_batch_size(self) -> int | None:
+        """``monitoring_batch_size``; with only ``monitoring_batches`` none, so the whole
+        monitoring set is split into that many batches (as the original did); with
+        neither, the training batch size."""
+        if self.monitoring_batch_size is not None:
+            return self.monitoring_batch_size
+        return None if self.monitoring_batches is not None else self.batch_size
 
     def _batch_extensions(self) -> list[Any]:
         """Extensions of the algorithm's own that run after every update (none here)."""

@@ -22,6 +22,7 @@ from pylearn2.training_algorithms.learning_rule import (
     Momentum,
     MomentumAdjustor,
     PlainSGD,
+    apply_to_subset,
 )
 from pylearn2.training_algorithms.minibatch import MinibatchAlgorithm, seed_sequence
 from pylearn2.training_algorithms.schedules import (
@@ -133,15 +134,22 @@ class SGD(MinibatchAlgorithm):
         self._update(*self._prepare_batch(batch))
 
     def _update(self, data: Any, total: int, local: int) -> None:
+        provided = None
         if local:
             grads, updates = self.cost.get_gradients(self.model, data)
-            grad_list = [grads[p] for p in self.params]
+            provided = [p in grads for p in self.params]
+            grad_list = [grads[p] if given else torch.zeros_like(p)
+                         for p, given in zip(self.params, provided)]
         else:  # this process's slice of a short last batch is empty
             grad_list, updates = [torch.zeros_like(p) for p in self.params], {}
         with torch.no_grad():
             if distributed.world_size() > 1:
                 distributed.average_gradients_(grad_list, local)
-            self.rule.apply(self.params, grad_list, self.learning_rate, self.lr_scalers)
+            if provided is None or all(provided):
+                self.rule.apply(self.params, grad_list, self.learning_rate, self.lr_scalers)
+            else:  # a cost's gradients for some parameters: the others get no update at all
+                apply_to_subset(self.rule, self.params, grad_list, self.learning_rate,
+                                self.lr_scalers, provided)
             for target, value in updates.items():
                 target.copy_(value)
         self._enforce_constraints()

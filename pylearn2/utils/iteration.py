@@ -32,9 +32,13 @@ from pylearn2.utils.exc import ConfigError
 
 
 def make_np_rng(rng: Any = None, default_seed: Any = None) -> np.random.Generator:
-    """A numpy Generator: ``rng`` itself if it is one, else seeded from an int/list/None."""
+    """A numpy Generator: ``rng`` itself if it is one, one drawn from a legacy
+    ``numpy.random.RandomState`` (which the original's callers pass), else seeded from an
+    int/list/None."""
     if isinstance(rng, np.random.Generator):
         return rng
+    if isinstance(rng, np.random.RandomState):
+        return np.random.default_rng(int(rng.randint(2 ** 31 - 1)))
     seed = rng if rng is not None else default_seed
     if seed is None:
         raise ConfigError("A stochastic iteration mode needs a seed (an int or a list of ints).")
@@ -54,7 +58,8 @@ class SubsetIterator:
         self._batch_size, self._num_batches = self._resolve_sizes(dataset_size, batch_size,
                                                                   num_batches)
         self._rng = make_np_rng(rng, default_seed=None) if self.stochastic else None
-        if not self.stochastic and rng is not None and not isinstance(rng, np.random.Generator):
+        if not self.stochastic and rng is not None and not isinstance(
+                rng, (np.random.Generator, np.random.RandomState)):
             raise ConfigError(f"{type(self).__name__} is deterministic; do not give it an rng.")
         self._position = 0
         self._epoch_plan: Any = None
