@@ -88,8 +88,14 @@ def build_stacked_RBM(nvis: int, nhids: Sequence[int], batch_size: int | None = 
     ``mean_vis``). (The original passed a zero visible size to the upper RBMs, a plain
     bug; here each takes the size below it.) ``batch_size`` is accepted for the
     original's signature and not needed."""
+    import importlib
+
     from pylearn2.blocks import StackedBlocks
-    from pylearn2.models.rbm import RBM, GaussianBinaryRBM
+
+    # models.rbm re-exports this function, so it is looked up at call time rather than
+    # imported (which would make the two modules import each other)
+    rbm_module = importlib.import_module("pylearn2.models.rbm")
+    RBM, GaussianBinaryRBM = rbm_module.RBM, rbm_module.GaussianBinaryRBM
 
     if vis_type not in ("binary", "gaussian"):
         raise ConfigError(f"build_stacked_RBM: vis_type must be 'binary' or 'gaussian', "
