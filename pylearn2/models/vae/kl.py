@@ -34,6 +34,9 @@ class KLIntegrator(InitArgsMixin):
     prior_class: type = ImpossiblePrior
     posterior_class: type = ImpossiblePosterior
 
+    def __init__(self) -> None:
+        pass  # no arguments; defined so the (empty) argument record exists for model files
+
     def kl_divergence(self, phi: Any, theta: Any, prior: Any, posterior: Any) -> torch.Tensor:
         """KL per example (summed over latent units)."""
         return self.per_component_kl_divergence(phi, theta, prior, posterior).sum(-1)
