@@ -4,7 +4,8 @@ A collection file is a zip archive holding ``collection.json`` (format name, ver
 number of models) and ``model-<k>.zip``, each a complete model file as
 :func:`pylearn2.utils.serial.format.save` writes it. :func:`pylearn2.utils.serial.load`
 returns the list of models for such a file, so ``!pkl:`` in an experiment file reads
-the models a cross-validation run saved. Written atomically; nothing is unpickled.
+the models a cross-validation run saved (written by
+:func:`pylearn2.cross_validation.model_collection.save_models`). Nothing is unpickled.
 """
 
 from __future__ import annotations
@@ -13,11 +14,10 @@ import io
 import json
 import os
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pylearn2.utils.exc import ModelFileError
-from pylearn2.utils.serial.atomic import atomic_write
 
 COLLECTION_FORMAT = "pylearn2-model-collection"
 COLLECTION_VERSION = 1
@@ -28,20 +28,13 @@ def _member(k: int) -> str:
     return f"model-{k}.zip"
 
 
-def save_models(path: str | os.PathLike, models: Sequence[Any], on_overwrite: str = "backup") -> None:
-    """Write ``models`` (in order) to the collection file ``path``."""
-    from pylearn2.utils.serial.format import _zip_writer, model_members
-
-    blobs = []
-    for model in models:
-        buffer = io.BytesIO()
-        _zip_writer(model_members(model))(buffer)
-        blobs.append(buffer.getvalue())
+def collection_members(blobs: Sequence[bytes]) -> dict[str, bytes]:
+    """Archive members of a collection of model files (each given as its bytes)."""
     members = {COLLECTION_MEMBER: json.dumps({"format": COLLECTION_FORMAT,
                                               "version": COLLECTION_VERSION,
                                               "count": len(blobs)}).encode()}
-    members.update({_member(k): blob for k, blob in enumerate(blobs)})
-    atomic_write(path, _zip_writer(members), on_overwrite)
+    members.update({_member(k): bytes(blob) for k, blob in enumerate(blobs)})
+    return members
 
 
 def is_collection(path: str | os.PathLike) -> bool:
@@ -53,10 +46,10 @@ def is_collection(path: str | os.PathLike) -> bool:
         return False
 
 
-def load_collection(archive: zipfile.ZipFile, path: str, allow: Any = None) -> list[Any]:
-    """The models of an open collection archive, in order."""
-    from pylearn2.utils.serial.format import _load_model
-
+def load_collection(archive: zipfile.ZipFile, path: str,
+                    load_model: Callable[[zipfile.ZipFile, str], Any]) -> list[Any]:
+    """The models of an open collection archive, in order; ``load_model(archive, where)``
+    rebuilds one model from an open model-file archive."""
     try:
         info = json.loads(archive.read(COLLECTION_MEMBER))
         count = int(info["count"])
@@ -76,13 +69,6 @@ def load_collection(archive: zipfile.ZipFile, path: str, allow: Any = None) -> l
         except zipfile.BadZipFile as exc:
             raise ModelFileError(f"{path}: member {_member(k)} is not a model file.") from exc
         with inner:
-            models.append(_load_model(inner, f"{path}[{_member(k)}]", allow))
+            models.append(load_model(inner, f"{path}[{_member(k)}]"))
     return models
 
-
-def load_models(path: str | os.PathLike, allow: Any = None) -> list[Any]:
-    """The models of a collection file; a single model file gives ``[model]``."""
-    from pylearn2.utils.serial.format import load
-
-    loaded = load(path, allow=allow)
-    return loaded if isinstance(loaded, list) else [loaded]

@@ -195,7 +195,8 @@ def load(path: str | os.PathLike, allow: Allow = None) -> Any:
         if "collection.json" in names:  # several models: a list (see serial.collection)
             from pylearn2.utils.serial.collection import load_collection
 
-            return load_collection(archive, path, allow)
+            return load_collection(archive, path, lambda inner, where: _load_model(inner, where,
+                                                                                   allow))
         return _load_model(archive, path, allow)
 
 
