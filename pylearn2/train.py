@@ -17,6 +17,7 @@ from typing import Any
 import torch
 
 from pylearn2.monitor import Monitor
+from pylearn2.train_checks import prepare_run_outputs
 from pylearn2.train_extensions.base import (
     ExtensionHooks,
     StopReason,
@@ -136,6 +137,7 @@ class Train(InitArgsMixin):
         The progress display and the CSV log are extensions too, run after the user's.
         """
         t0 = time.time()
+        self._resume_requested = resume
         self._hooks = ExtensionHooks(self._all_extensions(), model=self.model,
                                      dataset=self.dataset, algorithm=self.algorithm,
                                      train=self, trainer=self)
@@ -168,7 +170,7 @@ class Train(InitArgsMixin):
 
     def _train_epoch(self) -> None:
         self._hooks("on_epoch_begin")
-        start = time.time()
+        start = self._epoch_started = time.time()
         self.algorithm.train(dataset=self.dataset)
         self.training_seconds = time.time() - start
         self.monitor.report_epoch()
@@ -187,20 +189,28 @@ class Train(InitArgsMixin):
                                           "time_budget")
         return self.stop_reason is None
 
-    def setup(self) -> None:
+    def setup(self, dry_run: bool = False) -> None:
         """Set up the monitor, the algorithm (with the extensions attached) and the
-        extensions, then apply the model's constraints once."""
+        extensions, then apply the model's constraints once. First (not in a dry run):
+        refuse ``allow_overwrite`` clashes and keep an earlier run's outputs under numbered
+        names (pylearn2.train_checks.prepare_run_outputs)."""
         if self.save_path is None:  # resolved here: PYLEARN2_TRAIN_PHASE is set per phase
             self.save_path = self._default_save_path()
+        if not dry_run:
+            prepare_run_outputs(self, resume=getattr(self, "_resume_requested", False))
         self.monitor = Monitor.get_monitor(self.model)
         self.monitor.start_clock()
         self.training_seconds = 0.0
         self.total_seconds = 0.0
         self.algorithm.attach_extensions(self._hooks)
         self.algorithm.setup(model=self.model, dataset=self.dataset)
+        self._epoch_started: float | None = None
         self.monitor.add_global_channels(lambda: {
             "training_seconds_this_epoch": self.training_seconds,
-            "total_seconds_last_epoch": self.total_seconds,
+            # read at the end of this monitor pass, so the row of epoch k holds epoch k's
+            # training plus monitoring time (not the epoch before's)
+            "total_seconds_last_epoch": (time.time() - self._epoch_started
+                                         if self._epoch_started is not None else 0.0),
         })
         self._hooks("setup")
         with torch.no_grad():

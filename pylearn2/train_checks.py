@@ -113,6 +113,31 @@ def check_outputs(train: Any, report: Report) -> None:
                        "EpochCounter {max_epochs: 10}.")
 
 
+def prepare_run_outputs(train: Any, resume: bool = False) -> None:
+    """Before a run writes anything: refuse ``allow_overwrite: False`` clashes, warn of a
+    missing termination criterion, and keep an earlier run's outputs under numbered names
+    (not when resuming from a checkpoint). Done once per Train object."""
+    import logging
+
+    from pylearn2.utils import distributed
+    from pylearn2.utils.exc import ConfigError
+    from pylearn2.utils.run_dir import keep_earlier_outputs
+
+    if getattr(train, "outputs_prepared", False):
+        return
+    report = Report()
+    check_outputs(train, report)
+    if report.errors:
+        raise ConfigError(" ".join(p.message for p in report.errors))
+    for problem in report.warnings:
+        logging.getLogger("pylearn2.train").warning("%s", problem.message)
+    checkpoint = getattr(train, "checkpoint_path", None)
+    resuming = resume and checkpoint is not None and os.path.exists(checkpoint)
+    if not resuming and distributed.is_main():
+        keep_earlier_outputs(output_paths(train))
+    train.outputs_prepared = True
+
+
 # -- static checks -------------------------------------------------------------------------
 def _datasets(algorithm: Any, report: Report) -> dict[str, Any]:
     monitoring = getattr(algorithm, "monitoring_dataset", None)
@@ -272,7 +297,7 @@ def run_one_batch(train: Any, report: Report, batch_size: int = 8) -> set[str] |
     extensions = train.extensions
     train.extensions = [ext for ext in extensions if not _writes_files(ext)]
     try:
-        train.setup()
+        train.setup(dry_run=True)
     except Exception as err:
         report.error(train, None, f"setting the experiment up failed: {_text(err)}")
         return None

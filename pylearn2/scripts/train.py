@@ -115,6 +115,7 @@ def _prepare_outputs(job, experiment, nodes, args: argparse.Namespace, phase: in
 
     if not args.resume and distributed.is_main():
         keep_earlier_outputs(output_paths(job) + [resolved])
+    job.outputs_prepared = True  # Train.setup need not check or move them again
     if args.seed is not None:
         job.model.tag["seed"] = args.seed
     if resolved:
