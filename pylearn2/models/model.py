@@ -72,7 +72,13 @@ class Model(InitArgsMixin, torch.nn.Module):
             child.enforce_constraints()
 
     def has_constraints(self) -> bool:
-        """Whether :meth:`enforce_constraints` does anything (lets the hot path skip it)."""
+        """Whether :meth:`enforce_constraints` does anything (lets the hot path skip it).
+
+        True whenever the class overrides ``enforce_constraints``, so a model that writes
+        one gets it applied after every update without anything else to set; a class that
+        can tell it has nothing to do (e.g. no max norm given) overrides this too."""
+        if type(self).enforce_constraints is not Model.enforce_constraints:
+            return True
         return any(child.has_constraints() for child in self.submodels())
 
     def submodels(self) -> list[Model]:
