@@ -35,6 +35,10 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--resume", action="store_true",
                         help="continue from <save_path>.ckpt if it exists (bit-identical to an "
                              "uninterrupted run)")
+    parser.add_argument("--resume-mismatch", choices=("error", "continue"), default=None,
+                        help="with --resume: 'continue' restores the parts of the checkpoint that "
+                             "match when its extensions or update callbacks differ from the "
+                             "file's (default: refuse, naming the keys)")
     parser.add_argument("-V", "--verbose-logging", action="store_true",
                         help="log every monitor channel after each epoch (DEBUG level)")
     parser.add_argument("-D", "--debug", action="store_true", help="same as --verbose-logging")
@@ -89,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
         kwargs = {"time_budget": args.time_budget}
         if args.resume:
             kwargs["resume"] = True
+        if args.resume_mismatch is not None:
+            job.resume_mismatch = args.resume_mismatch
         job.main_loop(**kwargs)
         if getattr(job, "save_path", None):
             log.info("Model saved to %s; inspect it with: pylearn2 print-monitor %s",
