@@ -286,3 +286,10 @@ def test_layerwise_pretraining_pipeline_of_the_classic_tests(tmp_path):
         torch.testing.assert_close(h1.layer_content.get_params()[0], second[k].get_params()[0])
     mlp_cv.main_loop()
     assert all(np.isfinite(t.model.monitor.last("test_y_misclass")) for t in mlp_cv.trainers)
+
+
+def test_old_module_name_and_store_best():
+    from pylearn2.cross_validation.train_extensions import MonitorBasedStoreBest
+
+    tracker = MonitorBasedStoreBest("valid_y_misclass")
+    assert tracker.store_best_model and tracker.save_path is None

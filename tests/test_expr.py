@@ -174,3 +174,30 @@ def test_weighted_and_stochastic_max_pool():
     gen = torch.Generator().manual_seed(0)
     draws = torch.stack([stochastic_max_pool_bc01(one, (1, 2), (1, 1), rng=gen) for _ in range(4000)])
     assert abs((draws == 3.0).double().mean().item() - 0.75) < 0.03
+
+
+def _all_pr_reference(pos, neg):
+    thresholds = sorted(set(pos) | set(neg), reverse=True)
+    precision, recall = [1.0], [0.0]
+    for t in thresholds:
+        tp = sum(s >= t for s in pos)
+        fp = sum(s >= t for s in neg)
+        precision.append(tp / (tp + fp) if tp + fp else 1.0)
+        recall.append(tp / len(pos))
+    return precision, recall
+
+
+def test_all_pr_matches_threshold_enumeration():
+    from pylearn2.expr.evaluation import all_pr
+
+    pos = [0.9, 0.8, 0.8, 0.3, 0.1]
+    neg = [0.8, 0.5, 0.3, 0.2]
+    p, r = all_pr(pos, neg)
+    rp, rr = _all_pr_reference(pos, neg)
+    np.testing.assert_allclose(p, rp)
+    np.testing.assert_allclose(r, rr)
+    assert r[-1] == 1.0 and p[-1] == pytest.approx(5 / 9)
+    rng = np.random.RandomState(3)
+    pos, neg = list(rng.rand(30).round(2)), list(rng.rand(40).round(2))
+    for ours, ref in zip(all_pr(pos, neg), _all_pr_reference(pos, neg)):
+        np.testing.assert_allclose(ours, ref)

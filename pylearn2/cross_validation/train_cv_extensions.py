@@ -88,3 +88,13 @@ class MonitorBasedSaveBestCV(TrainCVExtension):
         from pylearn2.cross_validation.model_collection import save_models
 
         save_models(self.save_path, models)
+
+
+class MonitorBasedStoreBest(MonitorBasedSaveBest):
+    """Per-fold tracker of the best model (kept in ``best_model``; also written to
+    ``save_path`` when given): MonitorBasedSaveBest with ``store_best_model`` on."""
+
+    def __init__(self, channel_name: str, save_path: str | None = None,
+                 higher_is_better: bool = False) -> None:
+        super().__init__(channel_name, save_path=save_path, store_best_model=True,
+                         higher_is_better=higher_is_better)
