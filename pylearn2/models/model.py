@@ -23,8 +23,12 @@ class Model(InitArgsMixin, torch.nn.Module):
     _input_source = "features"
     _target_source = "targets"
 
-    def __init__(self) -> None:
+    def __init__(self, extensions: list[Any] | None = None) -> None:
+        """``extensions``: the original's model extensions, objects with
+        ``post_modify_updates(updates, model)``, run after every update on the proposed
+        new parameter values (``{param: tensor}``; changes are written back)."""
         torch.nn.Module.__init__(self)
+        self.extensions = list(extensions or [])
         self.monitor = None
         self.dataset_yaml_src: str | None = None
         self.tag: dict[str, Any] = {}

@@ -135,6 +135,15 @@ class MinibatchAlgorithm(TrainingAlgorithm):
         if self._constrained:
             with torch.no_grad():
                 self.model.enforce_constraints()
+        extensions = getattr(self.model, "extensions", None)
+        if extensions:
+            with torch.no_grad():
+                params = list(self.model.get_params())
+                updates = {p: p.detach().clone() for p in params}
+                for extension in extensions:
+                    extension.post_modify_updates(updates, self.model)
+                for p in params:
+                    p.copy_(updates[p])
 
     def _end_batch(self, total: int) -> None:
         """Count the batch, then run the per-batch extensions."""
