@@ -13,7 +13,11 @@ from pylearn2.models.mlp import MLP, Linear, Softmax
 from pylearn2.termination_criteria import EpochCounter
 from pylearn2.train import Train
 from pylearn2.train_extensions.roc_auc import RocAucChannel
-from pylearn2.train_extensions.wmape_channel import WMapeChannel
+from pylearn2.train_extensions.wmape_channel import (
+    WMapeChannel,
+    WMapeDenominatorChannel,
+    WMapeNumeratorChannel,
+)
 from pylearn2.training_algorithms.sgd import SGD
 from pylearn2.utils.exc import ConfigError
 
@@ -68,10 +72,27 @@ def test_wmape_channel_regression_run():
     y = (X @ np.array([1.0, -2.0, 0.5, 0.0]) + 3.0)[:, None]
     data = DenseDesignMatrix(X=X, y=y)
     model = MLP(nvis=4, seed=0, layers=[Linear(layer_name="out", dim=1, irange=0.1)])
-    _run(model, data, {"train": data}, [WMapeChannel()], epochs=3)
+    _run(model, data, {"train": data},
+         [WMapeChannel(), WMapeNumeratorChannel(), WMapeDenominatorChannel()], epochs=3)
     pred = _outputs(model, X)[:, 0]
     truth = y[:, 0].astype(np.float32).astype(np.float64)
     expected = np.abs(truth - pred).sum() / np.abs(truth).sum()
     record = model.monitor.channels["train_wmape"].val_record
     assert record[-1] == pytest.approx(expected, rel=1e-5)
     assert record[-1] < record[0]
+    numerator = model.monitor.last("train_wmape_num")
+    denominator = model.monitor.last("train_wmape_den")
+    assert numerator == pytest.approx(np.abs(truth - pred).sum(), rel=1e-5)
+    assert denominator == pytest.approx(np.abs(truth).sum(), rel=1e-6)
+    assert numerator / denominator == pytest.approx(record[-1], rel=1e-9)
+
+
+def test_regression_builder_draws_like_randomstate():
+    from pylearn2.testing.datasets import random_dense_design_matrix_for_regression
+
+    rng = np.random.RandomState(4)
+    X_ref, y_ref = rng.randn(6, 3), rng.randint(-2, 5, (6, 1))
+    data = random_dense_design_matrix_for_regression(np.random.RandomState(4), 6, 3, -2, 5)
+    np.testing.assert_allclose(data.X, X_ref.astype(np.float32))
+    np.testing.assert_array_equal(data.y, y_ref)
+    assert data.y.dtype == np.float32

@@ -76,9 +76,8 @@ def random_one_hot_topological_dense_design_matrix(rng: Any, num_examples: int,
     """Standard-normal images laid out along ``axes`` (e.g. ('b', 0, 1, 'c')) with
     spatial ``shape`` and ``channels`` channels, and one-hot targets.
 
-    Labels are drawn from ``range(num_classes)``. (The classic helper drew them from
-    the range of the last spatial size, which only worked when that equalled
-    num_classes; both agree in that case.)
+    Labels are drawn from ``range(num_classes)`` (as the classic helper's later
+    versions do; its first version drew them from the range of the last spatial size).
     """
     rng = _as_rng(rng)
     sizes: dict[Any, int] = {"b": int(num_examples), "c": int(channels)}
@@ -90,3 +89,18 @@ def random_one_hot_topological_dense_design_matrix(rng: Any, num_examples: int,
     X = _normal(rng, layout)
     y = _one_hot(_labels(rng, num_classes, (num_examples,)), num_classes)
     return DenseDesignMatrix(topo_view=X, axes=tuple(axes), y=y)
+
+
+def random_dense_design_matrix_for_regression(rng: Any, num_examples: int, dim: int,
+                                              reg_min: int, reg_max: int) -> DenseDesignMatrix:
+    """Standard-normal features (num_examples, dim) and regression targets
+    (num_examples, 1): integers drawn from ``[reg_min, reg_max)``, stored as floats."""
+    rng = _as_rng(rng)
+    if int(reg_max) <= int(reg_min):
+        raise ConfigError(f"reg_max must exceed reg_min, got {reg_min} and {reg_max}.")
+    X = _normal(rng, (num_examples, dim))
+    if isinstance(rng, np.random.Generator):
+        y = rng.integers(reg_min, reg_max, (num_examples, 1))
+    else:
+        y = rng.randint(reg_min, reg_max, (num_examples, 1))
+    return DenseDesignMatrix(X=X, y=y.astype(np.float32))

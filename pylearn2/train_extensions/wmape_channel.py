@@ -30,4 +30,31 @@ class WMapeChannel(DatasetMetricChannel):
         self.channel_name_suffix = channel_name_suffix
 
     def metric(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
-        return wmape(y_true.reshape(len(y_true), -1)[:, 0], y_pred.reshape(len(y_pred), -1)[:, 0])
+        return wmape(_first(y_true), _first(y_pred))
+
+
+def _first(a: np.ndarray) -> np.ndarray:
+    """The first column of a batch of values."""
+    return a.reshape(len(a), -1)[:, 0]
+
+
+class WMapeNumeratorChannel(WMapeChannel):
+    """Adds ``<dataset>_<channel_name_suffix>``: sum |y_true - y_pred| over each whole
+    monitoring dataset (first columns), the numerator of WMAPE."""
+
+    def __init__(self, channel_name_suffix: str = "wmape_num") -> None:
+        self.channel_name_suffix = channel_name_suffix
+
+    def metric(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        return float(np.abs(_first(y_true) - _first(y_pred)).sum())
+
+
+class WMapeDenominatorChannel(WMapeChannel):
+    """Adds ``<dataset>_<channel_name_suffix>``: sum |y_true| over each whole monitoring
+    dataset (first column), the denominator of WMAPE."""
+
+    def __init__(self, channel_name_suffix: str = "wmape_den") -> None:
+        self.channel_name_suffix = channel_name_suffix
+
+    def metric(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        return float(np.abs(_first(y_true)).sum())
