@@ -36,7 +36,8 @@ def make_parser() -> argparse.ArgumentParser:
                              "(default: the model's training set with which_set 'test')")
     parser.add_argument("--exact", action="store_true",
                         help="also enumerate log Z exactly (refused when too large)")
-    parser.add_argument("--seed", type=int, default=23098)
+    parser.add_argument("--seed", type=int, default=23098,
+                        help="seed of the AIS chains (default 23098, the original's)")
     add_allow_flag(parser)
     return parser
 
