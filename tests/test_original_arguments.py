@@ -42,10 +42,7 @@ def test_the_data_file_covers_the_main_families():
 
 # classes whose constructors live in core files still being reworked (issue 10); the
 # list only shrinks
-PENDING = {
-    "FiniteDatasetIterator": "takes (dataset, subset_iterator, data_specs, return_tuple, "
-                             "convert) once utils/iteration.py may change",
-}
+PENDING: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("name", sorted(CLASSES))
@@ -236,3 +233,17 @@ def test_model_extensions_post_modify_updates():
     algorithm.setup(model, data)
     algorithm.train(data)
     assert ZeroBias.calls == 2 and torch.all(model.layers[0].b == 0)
+
+
+def test_finite_dataset_iterator_in_the_original_form():
+    import numpy as np
+
+    from pylearn2.datasets.dense_design_matrix import DenseDesignMatrix
+    from pylearn2.utils.iteration import FiniteDatasetIterator, SequentialSubsetIterator
+
+    X = np.arange(12, dtype="float32").reshape(6, 2)
+    data = DenseDesignMatrix(X=X)
+    it = FiniteDatasetIterator(data, SequentialSubsetIterator(6, 4), data_specs=None,
+                               return_tuple=True, convert=[lambda b: b * 2])
+    batches = [b[0] for b in it]
+    np.testing.assert_allclose(np.concatenate([np.asarray(b) for b in batches]), 2 * X)

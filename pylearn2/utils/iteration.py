@@ -236,6 +236,12 @@ def has_uniform_batch_size(mode: str | type) -> bool:
     return resolve_iterator_class(mode).uniform_batch_size
 
 
+def _converted(fetch: Any, convert: Any) -> Any:
+    def fetch_and_convert(index: Any) -> Any:
+        return convert(fetch(index))
+    return fetch_and_convert
+
+
 class FiniteDatasetIterator:
     """Batches of torch tensors for the sources in ``data_specs``.
 
@@ -243,11 +249,31 @@ class FiniteDatasetIterator:
     formatting an indexed batch into the requested space).
     """
 
-    def __init__(self, subset_iterator: SubsetIterator, fetchers: list[Any],
-                 return_tuple: bool = False) -> None:
+    def __init__(self, dataset: Any, subset_iterator: Any = None, data_specs: Any = None,
+                 return_tuple: bool = False, convert: list[Any] | None = None,
+                 fetchers: list[Any] | None = None) -> None:
+        """The original's form ``(dataset, subset_iterator, data_specs, return_tuple,
+        convert)``: batches of ``data_specs`` (default: the dataset's) drawn from
+        ``dataset`` at the indices of ``subset_iterator``, each source passed through its
+        ``convert`` callable (or None). Datasets here build it as
+        ``(subset_iterator, fetchers, return_tuple)``, one fetcher per flat source."""
+        if isinstance(dataset, SubsetIterator):  # the library's own (subset, fetchers, ...)
+            dataset, subset_iterator, fetchers, return_tuple = (
+                None, dataset, subset_iterator, bool(data_specs) or return_tuple)
+        elif fetchers is None:
+            from pylearn2.utils.data_specs_util import flatten_specs
+
+            specs = data_specs if data_specs is not None else dataset.get_data_specs()
+            fetchers = [dataset._fetcher(space, source) for space, source in flatten_specs(specs)]
+        if convert is not None:
+            if len(convert) != len(fetchers):
+                raise ConfigError(f"FiniteDatasetIterator: {len(convert)} convert functions "
+                                  f"for {len(fetchers)} sources.")
+            fetchers = [f if c is None else _converted(f, c) for f, c in zip(fetchers, convert)]
+        self.dataset = dataset
         self.subset_iterator = subset_iterator
-        self._fetchers = fetchers
-        self._return_tuple = return_tuple or len(fetchers) != 1
+        self._fetchers = list(fetchers)
+        self._return_tuple = return_tuple or len(self._fetchers) != 1
 
     def __iter__(self) -> FiniteDatasetIterator:
         return self
