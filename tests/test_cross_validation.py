@@ -179,6 +179,12 @@ def test_validation_variants_partition_the_data():
         assert sizes == [20, 20, 20]
         rows = sum((_rows(fold[k].X) for k in fold), [])
         assert sorted(rows) == sorted(_rows(data.X))
+    # fold k validates on fold k+1's test part, as scikit-learn's KFold assigns them
+    ref = [test for _, test in KFold(4, shuffle=True, random_state=3).split(np.zeros(12))]
+    for k, (train, valid, test) in enumerate(ValidationKFold(12, 4, shuffle=True, random_state=3)):
+        np.testing.assert_array_equal(test, ref[k])
+        np.testing.assert_array_equal(valid, ref[(k + 1) % 4])
+        assert sorted(np.concatenate([train, valid, test]).tolist()) == list(range(12))
     masks = list(ValidationKFold(12, n_folds=4, indices=False))
     for train, valid, test in masks:
         assert not (train & valid).any() and not (train & test).any() and not (valid & test).any()

@@ -1,20 +1,40 @@
 """Index splitters with a validation subset, built on scikit-learn's splitters.
 
-Each class yields ``(train, valid, test)`` index arrays. The test part is the split of
-the underlying scikit-learn splitter; the validation part is carved out of that
-split's training part by a second splitter of the same kind (the first of its
-splits), so a fixed seed fixes all three parts.
+Each class yields ``(train, valid, test)`` index arrays (or boolean masks). The k-fold
+variants use the next fold's test fold as this fold's validation fold (fold k-1 wraps
+to fold 0), so every example is tested once and validated once; the shuffle-split
+variants carve the validation part out of each split's training part with a second
+splitter of the same kind. A fixed seed fixes all three parts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 from sklearn.model_selection import KFold, ShuffleSplit, StratifiedKFold, StratifiedShuffleSplit
 
 from pylearn2.utils.exc import ConfigError
+
+
+def get_k_fold_splits(cv: Sequence[tuple[np.ndarray, np.ndarray]]
+                      ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """``(train, valid, test)`` per fold of the (train, test) splits ``cv``: the valid
+    part is the next fold's test part (the last fold takes the first's), removed from
+    the training part."""
+    cv = list(cv)
+    for k, (train, test) in enumerate(cv):
+        valid = cv[(k + 1) % len(cv)][1]
+        yield np.setdiff1d(train, valid), valid, test
+
+
+def get_validation_set_from_train(train: np.ndarray,
+                                  train_cv: Iterator[tuple[np.ndarray, np.ndarray]]
+                                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Split the index array ``train`` with the first split of ``train_cv`` (which
+    splits positions within ``train``)."""
+    return get_validation_set(train, train_cv, indices=True)
 
 
 def get_validation_set(train: np.ndarray, train_cv: Iterator[tuple[np.ndarray, np.ndarray]],
@@ -52,14 +72,20 @@ def shuffle_kwargs(shuffle: bool, random_state: Any) -> dict[str, Any]:
 
 def valid_fraction(valid_size: float | int | None, test_size: float | int | None,
                    n: int) -> float | int:
-    """The validation size as a part of the training part (what the inner splitter gets):
-    a fraction of the whole dataset is rescaled to a fraction of what the test split leaves."""
+    """The validation size as the inner splitter gets it: a fraction of the whole dataset
+    is rescaled to a fraction of what the test split leaves; None means as many
+    examples as the test part."""
+    n_test = test_size if isinstance(test_size, int) else int(np.ceil(test_size * n))
     if valid_size is None:
-        valid_size = test_size
+        return n_test  # as many examples as the test part
     if isinstance(valid_size, float) and valid_size < 1.0:
-        n_test = test_size if isinstance(test_size, int) else int(np.ceil(test_size * n))
         return valid_size / (1.0 - n_test / n)
     return valid_size
+
+
+def _k_fold_iter(splitter: Any, cv: Any) -> Iterator[tuple[np.ndarray, ...]]:
+    for parts in get_k_fold_splits(cv):
+        yield tuple(_as_mask(p, splitter.n) for p in parts) if not splitter.indices else parts
 
 
 class _ValidationMixin:
@@ -88,7 +114,7 @@ class _ValidationMixin:
 
 
 class ValidationKFold(_ValidationMixin):
-    """K-fold: one fold tests, the first fold of a (k-1)-fold split of the rest validates.
+    """K-fold: fold k tests, fold k+1 validates (the last fold takes the first), the rest trains.
 
     Parameters
     ----------
@@ -105,15 +131,12 @@ class ValidationKFold(_ValidationMixin):
         self.y = None
         self._cv = KFold(self.n_folds, **shuffle_kwargs(shuffle, random_state))
 
-    def _outer(self):
-        return self._cv.split(np.zeros(self.n))
-
-    def _inner(self, train, y):
-        return KFold(self.n_folds - 1).split(train)
+    def __iter__(self):
+        return _k_fold_iter(self, self._cv.split(np.zeros(self.n)))
 
 
 class StratifiedValidationKFold(_ValidationMixin):
-    """Stratified k-fold with a stratified validation fold; ``y`` holds the labels."""
+    """Stratified k-fold: fold k tests, fold k+1 validates; ``y`` holds the labels."""
 
     def __init__(self, y: Any, n_folds: int = 3, indices: bool = True, shuffle: bool = False,
                  random_state: Any = None) -> None:
@@ -123,11 +146,8 @@ class StratifiedValidationKFold(_ValidationMixin):
         self.n_splits = self.n_folds
         self._cv = StratifiedKFold(self.n_folds, **shuffle_kwargs(shuffle, random_state))
 
-    def _outer(self):
-        return self._cv.split(np.zeros(self.n), self.y)
-
-    def _inner(self, train, y):
-        return StratifiedKFold(self.n_folds - 1).split(train, y)
+    def __iter__(self):
+        return _k_fold_iter(self, self._cv.split(np.zeros(self.n), self.y))
 
 
 class ValidationShuffleSplit(_ValidationMixin):
