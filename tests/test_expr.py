@@ -201,3 +201,12 @@ def test_all_pr_matches_threshold_enumeration():
     pos, neg = list(rng.rand(30).round(2)), list(rng.rand(40).round(2))
     for ours, ref in zip(all_pr(pos, neg), _all_pr_reference(pos, neg)):
         np.testing.assert_allclose(ours, ref)
+
+
+def test_color_to_gray_numpy_and_torch():
+    from pylearn2.expr.image import color_to_gray
+
+    img = RNG.rand(2, 3, 4, 3)
+    ref = np.einsum("bijc,c->bij", img, [0.299, 0.587, 0.114])[..., None]
+    np.testing.assert_allclose(color_to_gray(img), ref, rtol=1e-12)
+    np.testing.assert_allclose(color_to_gray(t(img)).numpy(), ref, rtol=1e-12)
