@@ -134,3 +134,26 @@ def test_rng_helpers():
     assert isinstance(make_torch_rng([2012, 1]), torch.Generator)
     with pytest.raises(ConfigError, match="seed"):
         make_np_rng("not a seed")
+
+
+def test_callback_op_grad_and_get_choice():
+    from pylearn2.utils import CallbackOp, get_choice, grad
+
+    seen = []
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    y = CallbackOp(seen.append)(x * 3)
+    np.testing.assert_array_equal(seen[0], [3.0, 6.0])
+    g = grad((y ** 2).sum(), x)
+    np.testing.assert_allclose(g.numpy(), 18 * x.detach().numpy())
+    w = torch.ones(2, requires_grad=True)
+    gx, gw = grad((x * w).sum(), [x, w])
+    np.testing.assert_array_equal(gw.numpy(), [1.0, 2.0])
+    answers = iter(["maybe", " y "])
+    prompts = []
+
+    def ask(prompt):
+        prompts.append(prompt)
+        return next(answers)
+
+    assert get_choice({"y": "yes", "n": "no"}, ask) == "y"
+    assert "y: yes" in prompts[0] and "not one of" in prompts[1]

@@ -1,12 +1,16 @@
 """Small helpers shared across the library."""
 
 from pylearn2.utils.common import (  # noqa: E402,F401
+    CallbackOp,
     as_floatX,
     block_gradient,
     constantX,
     contains_inf,
     contains_nan,
     float32_floatX,
+    get_choice,
+    gpu_mem_free,
+    grad,
     is_iterable,
     isfinite,
     make_name,

@@ -183,3 +183,42 @@ def float32_floatX(f: Callable) -> Callable:  # noqa: N802
     """Decorator kept for old code: floatX is always float32 here, so it returns ``f``."""
     return f
 
+
+class CallbackOp:
+    """``CallbackOp(callback)(x)`` calls ``callback`` with a numpy copy of ``x`` and
+    returns ``x`` unchanged (gradients flow through), to watch values inside a
+    computation."""
+
+    def __init__(self, callback: Callable[[np.ndarray], Any]) -> None:
+        self.callback = callback
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        self.callback(x.detach().cpu().numpy())
+        return x
+
+
+def grad(cost: torch.Tensor, wrt: Any, **kwargs: Any) -> Any:
+    """d cost / d wrt for one tensor or a list of tensors (a list for a list);
+    ``kwargs`` go to :func:`torch.autograd.grad` (e.g. ``allow_unused``)."""
+    single = isinstance(wrt, torch.Tensor)
+    grads = torch.autograd.grad(cost, [wrt] if single else list(wrt), **kwargs)
+    return grads[0] if single else list(grads)
+
+
+def get_choice(choice_to_explanation: Mapping[str, str], ask: Callable[[str], str] = input) -> str:
+    """Ask (with ``ask``, default :func:`input`) until the answer is one of the keys of
+    ``choice_to_explanation``; the prompt lists each key with its explanation."""
+    prompt = "\n".join(f"{key}: {text}" for key, text in choice_to_explanation.items()) + "\n"
+    while True:
+        answer = ask(prompt).strip()
+        if answer in choice_to_explanation:
+            return answer
+        prompt = f"{answer!r} is not one of {list(choice_to_explanation)}; try again: "
+
+
+def gpu_mem_free() -> float:
+    """Free memory of the current CUDA device in megabytes."""
+    if not torch.cuda.is_available():
+        raise RuntimeError("gpu_mem_free: no CUDA device is available.")
+    free, _ = torch.cuda.mem_get_info()
+    return free / 1024.0 / 1024.0
