@@ -96,3 +96,11 @@ def test_regression_builder_draws_like_randomstate():
     np.testing.assert_allclose(data.X, X_ref.astype(np.float32))
     np.testing.assert_array_equal(data.y, y_ref)
     assert data.y.dtype == np.float32
+
+
+def test_roc_auc_score_op():
+    from pylearn2.train_extensions.roc_auc import RocAucScoreOp
+
+    y, score = np.array([0, 1, 1, 0, 1]), np.array([0.1, 0.7, 0.4, 0.5, 0.9])
+    assert RocAucScoreOp()(torch.as_tensor(y), torch.as_tensor(score)) == roc_auc_score(y, score)
+    assert np.isnan(RocAucScoreOp()(np.zeros(3), score[:3]))

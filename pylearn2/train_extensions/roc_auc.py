@@ -19,6 +19,19 @@ def roc_auc_score(y_true: np.ndarray, y_score: np.ndarray) -> float:
     return float(_sk_roc_auc(y_true, y_score))
 
 
+class RocAucScoreOp:
+    """Callable form of :func:`roc_auc_score` (the classic name): ``op(y_true, y_score)``
+    on numpy arrays or tensors."""
+
+    def __call__(self, y_true: object, y_score: object) -> float:
+        return roc_auc_score(_numpy(y_true), _numpy(y_score))
+
+
+def _numpy(a: object) -> np.ndarray:
+    detach = getattr(a, "detach", None)
+    return detach().cpu().numpy() if callable(detach) else np.asarray(a)
+
+
 class RocAucChannel(DatasetMetricChannel):
     """Adds ``<dataset>_<channel_name_suffix>`` (default ``valid_roc_auc`` etc.): the
     ROC AUC of the model's output for class ``positive_class_index``.
