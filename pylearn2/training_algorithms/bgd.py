@@ -14,6 +14,11 @@ import numpy as np
 import torch
 
 from pylearn2.optimization.batch_gradient_descent import CONJUGATE_BETAS, BatchGradientDescent
+from pylearn2.training_algorithms.bgd_steps import (  # noqa: F401 (original path)
+    BacktrackingStepShrinker,
+    ScaleStep,
+    StepShrinker,
+)
 from pylearn2.training_algorithms.minibatch import MinibatchAlgorithm
 from pylearn2.utils import distributed
 from pylearn2.utils.exc import ConfigError

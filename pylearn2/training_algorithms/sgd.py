@@ -33,6 +33,7 @@ from pylearn2.training_algorithms.schedules import (
     MonitorBasedLRAdjuster,
     OneOverEpoch,
 )
+from pylearn2.training_algorithms.sgd_callbacks import EpochMonitor, PatienceBasedTermCrit  # noqa: F401
 from pylearn2.utils import distributed
 from pylearn2.utils.exc import ConfigError, DivergenceError
 

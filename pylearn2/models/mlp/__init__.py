@@ -22,6 +22,28 @@ from pylearn2.models.mlp.dense import (
     Softplus,
     Tanh,
 )
+from pylearn2.models.mlp.dropout_average import (  # noqa: F401,E501
+    exhaustive_dropout_average,
+    generate_dropout_mask,
+    geometric_mean_prediction,
+    sampled_dropout_average,
+)
+from pylearn2.models.mlp.extras import (  # noqa: F401,E501
+    BadInputSpaceError,
+    ConvNonlinearity,
+    L1WeightDecay,
+    LinearGaussian,
+    SoftmaxPool,
+    WeightDecay,
+    WindowLayer,
+    beta_from_design,
+    beta_from_features,
+    beta_from_targets,
+    get_lr_scalers_from_layers,
+    max_pool_c01b,
+    mean_of_targets,
+    pool_dnn,
+)
 from pylearn2.models.mlp.layer import Layer, apply_dropout
 from pylearn2.models.mlp.maxout import Maxout
 from pylearn2.models.mlp.mlp import MLP
