@@ -10,6 +10,12 @@ Fitted statistics are plain arrays: ``state_dict()``, ``save(path)`` and
 Every class is importable from here (``!obj:pylearn2.datasets.preprocessing.ZCA``).
 """
 
+from pylearn2.blocks import (  # noqa: F401 (original path of these blocks)
+    ColumnSubsetBlock,
+    ExamplewiseAddScaleTransform,
+    ExamplewiseUnitNormBlock,
+    ZeroColumnInsertBlock,
+)
 from pylearn2.datasets.preprocessing.base import (
     BlockPreprocessor,
     ExamplewisePreprocessor,
