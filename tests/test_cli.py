@@ -134,7 +134,7 @@ def test_train_progress_lines_when_not_a_terminal(tmp_path):
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     lines = [line for line in result.stdout.splitlines() if line.startswith("epoch ")]
-    assert [line.split(":")[0] for line in lines] == ["epoch 1", "epoch 2"]
+    assert [line.split(":")[0] for line in lines] == ["epoch 1/2", "epoch 2/2"]
     assert "valid_y_misclass=" in lines[-1]
 
 

@@ -67,7 +67,11 @@ def run_cli(make_parser: Callable[[], argparse.ArgumentParser],
     """Parse, run, and turn user errors into one line on stderr with exit status 2."""
     parser = make_parser()
     parser.prog = command_name(parser.prog)
-    args = parser.parse_args(argv)
+    # experiment commands take PATH=VALUE overrides anywhere among their flags
+    parse = parser.parse_intermixed_args if getattr(parser, "intermixed", False) \
+        else parser.parse_args
+    args = parse(argv)
+    args.command_line = [*parser.prog.split(), *(sys.argv[1:] if argv is None else argv)]
     for module in getattr(args, "allow", []) or []:
         allow_module(module)
     try:

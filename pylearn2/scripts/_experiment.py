@@ -16,6 +16,7 @@ OUTPUT_ARGUMENTS = ("save_path", "log_dir")
 
 def add_experiment_flags(parser: argparse.ArgumentParser) -> None:
     """PATH=VALUE overrides, --set, --seed, --deterministic, --print-config."""
+    parser.intermixed = True  # type: ignore[attr-defined]  (run_cli: overrides among flags)
     parser.add_argument("overrides", nargs="*", metavar="PATH=VALUE",
                         help="change the experiment, e.g. algorithm.learning_rate=0.1 "
                              "model.layers[0].dim=256 (values are YAML)")

@@ -131,6 +131,7 @@ def _prepare_outputs(job, experiment, nodes, args: argparse.Namespace, phase: in
         log.info("Resolved experiment written to %s", resolved)
     if experiment.run_dir:
         write_run_json(experiment.run_dir, args.seed, experiment.seeds,
+                       command=getattr(args, "command_line", None),
                        overrides=list(args.overrides) + list(args.set_overrides),
                        deterministic=bool(args.deterministic), config=args.config)
         log.info("Run folder: %s", experiment.run_dir)

@@ -3,46 +3,80 @@
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from typing import Any
 
 from pylearn2.train_extensions.base import TrainExtension
 from pylearn2.utils import distributed
 from pylearn2.utils.csv_log import CSVLog
-from pylearn2.utils.progress import epoch_summary, latest_objective, progress_enabled
+from pylearn2.utils.progress import (
+    epoch_summary,
+    format_duration,
+    last_epoch,
+    latest_objective,
+    progress_enabled,
+)
 
 log = logging.getLogger(__name__)
 
 
 class ProgressDisplay(TrainExtension):
-    """A batch bar per epoch on an interactive terminal (``PYLEARN2_PROGRESS`` overrides),
-    and one summary line per epoch in the log either way."""
+    """Progress while training: a batch bar per epoch (``epoch k/N`` when the termination
+    criterion knows N, the overall ETA, the last monitored objective), which stays up
+    saying "monitoring" during the monitor pass; drawn by tqdm's auto mode, so terminals
+    and notebooks alike, when ``PYLEARN2_PROGRESS`` allows (default: terminals and Jupyter).
+    One summary line per epoch goes to the log, or to stderr when logging is not set up
+    (training from Python or a notebook)."""
 
     def __init__(self) -> None:
         self._bar: Any = None
         self._started = 0.0
+        self._run_started: float | None = None
+        self._epochs_this_run = 0
+        self._total: int | None = None
 
     def on_epoch_begin(self, model: Any = None, algorithm: Any = None, **kwargs: Any) -> None:
         self._started = time.time()
+        if self._run_started is None:
+            self._run_started = self._started
+        self._total = last_epoch(getattr(algorithm, "termination_criterion", None))
         if not progress_enabled():
             return
-        from tqdm import tqdm
+        from tqdm.auto import tqdm
 
         epoch = model.monitor.get_epochs_seen() + 1
         total = getattr(algorithm, "batches_per_epoch", lambda: None)()
-        self._bar = tqdm(desc=f"epoch {epoch}", unit="batch", leave=False, dynamic_ncols=True,
-                         total=total, postfix=latest_objective(model.monitor))
+        self._bar = tqdm(desc=self._describe(epoch), unit="batch", leave=False,
+                         dynamic_ncols=True, total=total)
+        last = latest_objective(model.monitor)
+        if last:
+            self._bar.set_postfix_str(f"last monitor: {last}", refresh=False)
+
+    def _describe(self, epoch: int) -> str:
+        text = f"epoch {epoch}/{self._total}" if self._total else f"epoch {epoch}"
+        if self._total and self._epochs_this_run:
+            per_epoch = (time.time() - self._run_started) / self._epochs_this_run
+            text += f" (ETA {format_duration(per_epoch * (self._total - epoch + 1))})"
+        return text
 
     def on_batch_end(self, **kwargs: Any) -> None:
         if self._bar is not None:
             self._bar.update(1)
 
     def on_epoch_end(self, **kwargs: Any) -> None:
-        self._close()
+        self._epochs_this_run += 1
+        if self._bar is not None:
+            self._bar.set_description_str(self._bar.desc + " monitoring")
 
     def on_monitor(self, model: Any = None, **kwargs: Any) -> None:
+        self._close()
         if self._started:
-            log.info(epoch_summary(model.monitor, time.time() - self._started))
+            line = epoch_summary(model.monitor, time.time() - self._started, self._total)
+            if logging.getLogger("pylearn2").hasHandlers():
+                log.info(line)
+            elif distributed.is_main():
+                print(line, file=sys.stderr)
 
     def on_train_end(self, **kwargs: Any) -> None:
         self._close()

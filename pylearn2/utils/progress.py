@@ -16,7 +16,40 @@ def progress_enabled() -> bool:
         return False
     if setting in ("1", "on", "true", "yes"):
         return True
-    return sys.stderr.isatty()
+    return sys.stderr.isatty() or in_notebook()
+
+
+def in_notebook() -> bool:
+    """Running inside a Jupyter kernel (where tqdm.auto draws a notebook widget)."""
+    return "ipykernel" in sys.modules
+
+
+def last_epoch(criterion: Any) -> int | None:
+    """The epoch at which ``criterion`` will stop at the latest, when it can say (an
+    EpochCounter, or And/Or combinations of them); None when it depends on the data."""
+    name = type(criterion).__name__
+    if name == "EpochCounter":
+        start = getattr(criterion, "_start", None)
+        return criterion.max_epochs + (start or 0)
+    members = [last_epoch(c) for c in getattr(criterion, "criteria", [])]
+    known = [m for m in members if m is not None]
+    if name == "And" and known:  # stops when the first member stops
+        return min(known)
+    if name == "Or" and members and len(known) == len(members):
+        return max(known)
+    return None
+
+
+def format_duration(seconds: float) -> str:
+    """'42 s', '3:05' (min:s), '1:02:03' (h:min:s)."""
+    seconds = int(round(max(seconds, 0.0)))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, secs = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}:{secs:02d}"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"
 
 
 def latest_objective(monitor: Any) -> str | None:
@@ -30,10 +63,28 @@ def latest_objective(monitor: Any) -> str | None:
     return f"{train[0]} {monitor.channels[train[0]].val_record[-1]:.4g}"
 
 
-def epoch_summary(monitor: Any, seconds: float) -> str:
-    """'epoch 3: train_objective=0.1234 valid_y_misclass=0.0310 (1.2 s)'."""
-    parts = []
-    for name in sorted(monitor.channels):
-        if name.endswith(_KEY_SUFFIXES) and monitor.channels[name].val_record:
-            parts.append(f"{name}={monitor.channels[name].val_record[-1]:.4g}")
-    return f"epoch {monitor.get_epochs_seen()}: {' '.join(parts[:8])} ({seconds:.2f} s)"
+_DATASET_ORDER = ("train", "valid", "test")
+
+
+def headline_channels(monitor: Any) -> list[str]:
+    """Every objective/misclass/nll/distance channel with records, grouped by monitored
+    dataset (train, valid, test, then others) and by kind within each."""
+    names = [n for n in monitor.channels
+             if n.endswith(_KEY_SUFFIXES) and monitor.channels[n].val_record]
+
+    def key(name: str) -> tuple:
+        prefix = name.split("_", 1)[0]
+        dataset = _DATASET_ORDER.index(prefix) if prefix in _DATASET_ORDER else len(_DATASET_ORDER)
+        kind = next(i for i, suffix in enumerate(_KEY_SUFFIXES) if name.endswith(suffix))
+        return (dataset, prefix if dataset == len(_DATASET_ORDER) else "", kind, name)
+
+    return sorted(names, key=key)
+
+
+def epoch_summary(monitor: Any, seconds: float, total_epochs: int | None = None) -> str:
+    """'epoch 3/10: train_objective=0.1234 valid_y_misclass=0.0310 (1.20 s)': every
+    headline channel of every monitored dataset, train first, none dropped."""
+    parts = [f"{n}={monitor.channels[n].val_record[-1]:.4g}" for n in headline_channels(monitor)]
+    epoch = monitor.get_epochs_seen()
+    of = f"/{total_epochs}" if total_epochs else ""
+    return f"epoch {epoch}{of}: {' '.join(parts)} ({seconds:.2f} s)"
