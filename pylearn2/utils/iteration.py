@@ -236,6 +236,17 @@ def has_uniform_batch_size(mode: str | type) -> bool:
     return resolve_iterator_class(mode).uniform_batch_size
 
 
+def _flat_specs(specs: tuple[Any, Any]) -> list[tuple[Any, str]]:
+    """(space, source) pairs of possibly nested (composite space, source tuple) specs."""
+    space, source = specs
+    if isinstance(source, tuple):
+        pairs: list[tuple[Any, str]] = []
+        for sub_space, sub_source in zip(space.components, source):
+            pairs.extend(_flat_specs((sub_space, sub_source)))
+        return pairs
+    return [(space, source)]
+
+
 def _converted(fetch: Any, convert: Any) -> Any:
     def fetch_and_convert(index: Any) -> Any:
         return convert(fetch(index))
@@ -261,10 +272,8 @@ class FiniteDatasetIterator:
             dataset, subset_iterator, fetchers, return_tuple = (
                 None, dataset, subset_iterator, bool(data_specs) or return_tuple)
         elif fetchers is None:
-            from pylearn2.utils.data_specs_util import flatten_specs
-
             specs = data_specs if data_specs is not None else dataset.get_data_specs()
-            fetchers = [dataset._fetcher(space, source) for space, source in flatten_specs(specs)]
+            fetchers = [dataset._fetcher(space, source) for space, source in _flat_specs(specs)]
         if convert is not None:
             if len(convert) != len(fetchers):
                 raise ConfigError(f"FiniteDatasetIterator: {len(convert)} convert functions "
