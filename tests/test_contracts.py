@@ -59,6 +59,12 @@ def _autoencoder(**extra):
     return Autoencoder(**_ae(**extra))
 
 
+def _mean_bce():
+    from pylearn2.costs.autoencoder import MeanBinaryCrossEntropy
+
+    return MeanBinaryCrossEntropy()
+
+
 def _mlp(nvis=4):
     from pylearn2.models.mlp import MLP, Linear
 
@@ -116,6 +122,7 @@ EXAMPLE_ARGS: dict[str, Callable[[], dict[str, Any]]] = {
     "costs.ebm_estimation.NCE": lambda: {"noise": None, "noise_per_clean": 1},
     "costs.ebm_estimation.SMD": lambda: {"corruptor": _gaussian_corruptor()},
     "costs.ebm_estimation.SML": lambda: {"batch_size": 4, "nsteps": 1},
+    "costs.gsn.GSNCost": lambda: {"costs": [[0, 1.0, _mean_bce()]]},
     "costs.mlp.L1WeightDecay": lambda: {"coeffs": [0.1]},
     "costs.mlp.WeightDecay": lambda: {"coeffs": [0.1]},
     "cross_validation.mlp.PretrainedLayerCV": lambda: {"layer_name": "p",
@@ -147,6 +154,8 @@ EXAMPLE_ARGS: dict[str, Callable[[], dict[str, Any]]] = {
                                                                   "nvisx": 4, "nvisy": 4},
     "models.gated_autoencoder.GatedAutoencoder": lambda: {"nmap": 2, "nvisx": 4, "nvisy": 4},
     "models.gaussian.GaussianDensity": lambda: {"nvis": 4},
+    "models.gsn.GSN": lambda: {"autoencoders": [_autoencoder()]},
+    "models.gsn.JointGSN": lambda: {"autoencoders": [_autoencoder()]},
     "models.kmeans.KMeans": lambda: {"k": 2, "nvis": 4},
     "models.lwta.LWTA": lambda: {"block_size": 2, "dim": 4, "layer_name": "l", "irange": 0.1},
     "models.mlp.conv.ConvElemwise": lambda: _conv(nonlinearity=_rectifier()),
@@ -168,6 +177,9 @@ EXAMPLE_ARGS: dict[str, Callable[[], dict[str, Any]]] = {
     "models.mlp.extras.WindowLayer": lambda: {"layer_name": "w", "window": [0, 0, 1, 1]},
     "models.mlp.maxout.Maxout": lambda: {"layer_name": "m", "num_units": 2, "num_pieces": 2,
                                          "irange": 0.1},
+    "models.mlp.maxout_local.MaxoutLocalC01B": lambda: {"num_channels": 2, "num_pieces": 2,
+                                                        "kernel_shape": [2, 2],
+                                                        "layer_name": "c", "irange": 0.1},
     "models.mlp.mlp.MLP": lambda: {"nvis": 4, "layers": [_linear()]},
     "models.mlp.softmax.Softmax": lambda: {"n_classes": 3, "layer_name": "y", "irange": 0.1},
     "models.mlp.structure.CompositeLayer": lambda: {"layer_name": "c", "layers": [_linear()]},
