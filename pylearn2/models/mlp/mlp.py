@@ -150,9 +150,10 @@ class MLP(Layer):
         return self.layers[-1].cost(Y, Y_hat)
 
     def cost_from_input(self, Y: torch.Tensor, state_below: Any) -> torch.Tensor:
-        for layer in self.layers[:-1]:
+        *hidden, output = self.layers  # unpacking, not slicing: a slice builds a new ModuleList
+        for layer in hidden:
             state_below = layer.fprop(state_below)
-        return self.layers[-1].cost_from_input(Y, state_below)
+        return output.cost_from_input(Y, state_below)
 
     def cost_from_X(self, data: tuple) -> torch.Tensor:
         X, Y = data
