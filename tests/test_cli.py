@@ -113,6 +113,7 @@ def test_help_documents_every_flag(capsys):
         assert flag in text
 
 
+@pytest.mark.slow  # subprocesses
 def test_console_scripts_run_as_processes(trained):
     bindir = Path(sys.executable).parent
     for name in ("print_monitor.py", "pylearn2-print-monitor"):
@@ -127,6 +128,7 @@ def test_console_scripts_run_as_processes(trained):
     assert result.returncode == 2 and result.stderr.count("\n") == 1
 
 
+@pytest.mark.slow  # subprocesses
 def test_train_progress_lines_when_not_a_terminal(tmp_path):
     config = tmp_path / "tiny.yaml"
     config.write_text(textwrap.dedent(TINY))

@@ -67,6 +67,7 @@ def free_port():
         return s.getsockname()[1]
 
 
+@pytest.mark.slow  # subprocesses
 def test_two_processes_match_one_with_double_batch(tmp_path):
     mp.spawn(worker, args=(free_port(), str(tmp_path)), nprocs=2, join=True)
     single = make_job(batch_size=10)
@@ -86,6 +87,7 @@ def test_two_processes_match_one_with_double_batch(tmp_path):
                                    rtol=1e-5)
 
 
+@pytest.mark.slow  # subprocesses
 def test_bgd_two_processes_match_one_with_double_batch(tmp_path):
     """Every process sees the value and gradient of the whole batch, so all make the same
     line searches; the result is one process's run on the combined batches."""

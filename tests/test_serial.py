@@ -439,6 +439,7 @@ def test_failure_midway_keeps_the_old_file_and_leaves_no_debris(tmp_path, monkey
     assert open(path, "rb").read() == old and os.listdir(tmp_path / "sub") == ["m.pkl"]
 
 
+@pytest.mark.slow  # subprocesses
 def test_killed_process_leaves_the_old_file_loadable(tmp_path):
     path = tmp_path / "m.pkl"
     model = perturbed(make_stack(1))
