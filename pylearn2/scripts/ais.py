@@ -87,7 +87,8 @@ def estimate(model: Any, chains: int, betas: np.ndarray | None, train: np.ndarra
         (log_z, var), _ = dbm_ais.dbm_ais(model, chains, betas=betas, data=train, seed=seed)
         out["exact"] = dbm_ais.exact_log_z(model) if exact else None
         out["score"] = lambda X, lz: dbm_ais.variational_lower_bound(model, X, lz)
-        out["kind"] = "variational lower bound" if len(model.hidden_layers) > 1 else "exact"
+        out["kind"] = ("variational lower bound" if len(model.hidden_layers) > 1
+                       else "exact given log Z")
     elif isinstance(model, RBM) and not isinstance(model, GaussianBinaryRBM):
         params = rbm_tools.rbm_params(model)
         (log_z, var), _ = rbm_tools.rbm_ais(params, chains, data=train, betas=betas, seed=seed)
