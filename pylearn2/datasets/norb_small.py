@@ -1,0 +1,56 @@
+"""Small NORB read from .npy copies of the original files:
+``${PYLEARN2_DATA_PATH}/norb_small/original_npy/smallnorb-...-{dat,cat,info}.npy``
+(the arrays of :mod:`pylearn2.datasets.norb`: dat (N, 2, 96, 96), cat (N,), info (N, 4)).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from pylearn2.datasets.dense_design_matrix import DefaultViewConverter, DenseDesignMatrix
+from pylearn2.datasets.norb import PREFIX
+from pylearn2.utils.exc import ConfigError, DataNotFoundError
+from pylearn2.utils.string_utils import preprocess
+
+
+class NORBSmall(DenseDesignMatrix):
+    """Small NORB; the two stereo images are the two channels of a (96, 96, 2) view.
+
+    Parameters
+    ----------
+    which_set : 'train' or 'test'.
+    center : subtract 127.5.
+    multi_target : labels category, instance, elevation, azimuth, lighting.
+    """
+
+    @classmethod
+    def load(cls, which_set: str, desc: str) -> np.ndarray:
+        if desc not in ("dat", "cat", "info"):
+            raise ConfigError(f"NORBSmall.load: desc must be 'dat', 'cat' or 'info', got {desc!r}.")
+        path = os.path.join(preprocess("${PYLEARN2_DATA_PATH}"), "norb_small", "original_npy",
+                            f"{PREFIX[which_set]}-{desc}.npy")
+        if not os.path.isfile(path):
+            raise DataNotFoundError(f"{path} does not exist.")
+        try:
+            return np.load(path, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as err:
+            raise ConfigError(f"{path}: not a readable .npy array ({err}).") from None
+
+    def __init__(self, which_set: str, center: bool = False, multi_target: bool = False) -> None:
+        if which_set not in PREFIX:
+            raise ConfigError(f"NORBSmall which_set must be 'train' or 'test', got {which_set!r}.")
+        X = self.load(which_set, "dat").astype(np.float32).reshape(-1, 2 * 96 * 96)
+        y = self.load(which_set, "cat").reshape(-1, 1).astype(np.int64)
+        if multi_target:
+            y = np.hstack([y, self.load(which_set, "info").astype(np.int64)])
+        if y.shape[0] != X.shape[0]:
+            raise ConfigError(f"NORBSmall {which_set}: {X.shape[0]} pairs but {y.shape[0]} labels.")
+        if center:
+            X -= 127.5
+        super().__init__(X=X, y=y, view_converter=DefaultViewConverter((96, 96, 2)),
+                         y_labels=None if multi_target else 5)
+
+
+__all__ = ["NORBSmall"]
