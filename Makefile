@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test lint bench clean
+.PHONY: venv demo test test-slow lint bench clean
 
 venv: $(STAMP)
 
@@ -20,9 +20,15 @@ demo: venv
 
 lint: venv
 	$(BIN)/ruff check pylearn2 tests benchmarks
+	$(BIN)/python -m mypy
 
+# The quick suite (slow tests deselected by pyproject's addopts); test-slow runs only
+# the slow ones (subprocesses, two-process runs, full examples). .ci/run runs both.
 test: lint
 	$(BIN)/python -m pytest
+
+test-slow: venv
+	$(BIN)/python -m pytest -m slow
 
 bench: venv
 	$(BIN)/python benchmarks/run_all.py

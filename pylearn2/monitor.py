@@ -89,7 +89,7 @@ class Monitor:
         self._examples_seen = 0
         self._epochs_seen = 0
         self._seconds_before = 0.0
-        self.t0 = time.time()
+        self.t0: float | None = time.time()
         self.training_succeeded = False
         self.on_channel_conflict = "error"
 
@@ -217,8 +217,8 @@ class Monitor:
             for name, value in producer().items():
                 values[prefix + name] = (float(value), None)
         now = self.seconds_trained()
-        for name, (value, ds_name) in values.items():
-            channel = self._channel(name, ds_name)
+        for name, (value, owner) in values.items():
+            channel = self._channel(name, owner)
             channel.val_record.append(value)
             channel.batch_record.append(self._num_batches_seen)
             channel.example_record.append(self._examples_seen)
@@ -302,7 +302,7 @@ class Monitor:
         self._examples_seen = int(state.get("examples_seen", 0))
         self._epochs_seen = int(state.get("epochs_seen", 0))
         self._seconds_before = float(state.get("seconds_trained", 0.0))
-        self.t0: float | None = None
+        self.t0 = None
         self.training_succeeded = bool(state.get("training_succeeded", False))
 
 

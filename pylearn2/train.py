@@ -27,10 +27,11 @@ from pylearn2.train_extensions.base import (
     stateful_keys,
 )
 from pylearn2.train_extensions.progress import CSVLogWriter, ProgressDisplay
-from pylearn2.training_algorithms.training_algorithm import SelfTraining
+from pylearn2.training_algorithms.training_algorithm import SelfTraining, TrainingAlgorithm
 from pylearn2.utils import distributed, serial
 from pylearn2.utils.exc import ConfigError
 from pylearn2.utils.init_args import InitArgsMixin
+from pylearn2.utils.protocols import DatasetLike, ModelLike
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +69,9 @@ class Train(InitArgsMixin):
 
     def __init__(
         self,
-        dataset: Any,
-        model: Any,
-        algorithm: Any = None,
+        dataset: DatasetLike,
+        model: ModelLike,
+        algorithm: TrainingAlgorithm | None = None,
         save_path: str | None = None,
         save_freq: int = 0,
         extensions: Sequence[Any] | None = None,
@@ -100,6 +101,7 @@ class Train(InitArgsMixin):
         self._checkpoint_epoch: int | None = None
         self.stop_reason: StopReason | None = None
         self._hooks = ExtensionHooks()
+        self._epoch_started: float | None = None
         yaml_src = getattr(dataset, "yaml_src", None)
         if yaml_src is not None:
             model.dataset_yaml_src = yaml_src
@@ -149,7 +151,7 @@ class Train(InitArgsMixin):
             while self._should_continue(t0, time_budget):
                 self._train_epoch()
             log.info("Stopped: %s", self.stop_reason)
-            self.monitor.training_succeeded = self.stop_reason.succeeded
+            self.monitor.training_succeeded = bool(self.stop_reason and self.stop_reason.succeeded)
             if self.save_freq > 0:
                 self.save()
         except BaseException as error:
@@ -204,7 +206,7 @@ class Train(InitArgsMixin):
         self.total_seconds = 0.0
         self.algorithm.attach_extensions(self._hooks)
         self.algorithm.setup(model=self.model, dataset=self.dataset)
-        self._epoch_started: float | None = None
+        self._epoch_started = None
         self.monitor.add_global_channels(lambda: {
             "training_seconds_this_epoch": self.training_seconds,
             # read at the end of this monitor pass, so the row of epoch k holds epoch k's
@@ -276,10 +278,10 @@ class Train(InitArgsMixin):
         live_cbs = getattr(self.algorithm, "update_callbacks", None)
         if isinstance(saved_cbs, dict) and live_cbs is not None:
             problems.append(key_mismatch(saved_cbs, stateful_keys(live_cbs), "update_callbacks"))
-        problems = [p for p in problems if p]
-        if not problems:
+        found = [p for p in problems if p is not None]
+        if not found:
             return
-        message = f"{self.checkpoint_path}: {'; '.join(problems)}."
+        message = f"{self.checkpoint_path}: {'; '.join(found)}."
         if self.resume_mismatch == "continue":
             log.warning("%s Continuing with the parts that match (resume_mismatch='continue').",
                         message)

@@ -16,7 +16,7 @@ coefficients; BGD uses them for its search directions and ``expr`` for its line 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import torch
 
@@ -238,7 +238,7 @@ class LpPenalty(NullDataSpecsMixin, Cost):
         return out
 
     def expr(self, model, data: Any = None, **kwargs: Any) -> torch.Tensor:
-        return sum(v.abs().pow(self.p).sum() for v in self._tensors(model))
+        return cast(torch.Tensor, sum(v.abs().pow(self.p).sum() for v in self._tensors(model)))
 
 
 __all__ = ["Cost", "StochasticCost", "SumOfCosts", "MethodCost", "LpPenalty", "DefaultDataSpecsMixin",

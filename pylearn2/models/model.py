@@ -22,6 +22,8 @@ class Model(InitArgsMixin, torch.nn.Module):
 
     _input_source = "features"
     _target_source = "targets"
+    input_space: Space
+    output_space: Space
 
     def __init__(self, extensions: list[Any] | None = None) -> None:
         """``extensions``: the original's model extensions, objects with
@@ -152,6 +154,6 @@ class Model(InitArgsMixin, torch.nn.Module):
     def device(self) -> torch.device:
         for tensor in self.parameters():
             return tensor.device
-        for tensor in self.buffers():
-            return tensor.device
+        for buffer in self.buffers():
+            return buffer.device
         return torch.device("cpu")

@@ -179,7 +179,7 @@ class UpdateCallback(TrainExtension):
                               f"got {type(callback).__name__}.")
         self.callback = callback
 
-    def on_batch_end(self, algorithm: Any = None, **kwargs: Any) -> None:
+    def on_batch_end(self, batch_size: int = 0, algorithm: Any = None, **kwargs: Any) -> None:
         self.callback(algorithm)
 
     def state_key(self) -> str:
@@ -190,7 +190,8 @@ def state_keys(parts: Iterable[Any]) -> list[str]:
     """Stable, unique keys for stateful parts: each part's ``state_key()`` (or class name),
     with ``#2``, ``#3``... added to repeats, so adding or removing a part never shifts
     the keys of the others (unlike list positions)."""
-    keys, seen = [], {}
+    keys: list[str] = []
+    seen: dict[str, int] = {}
     for part in parts:
         key = part.state_key() if callable(getattr(part, "state_key", None)) \
             else type(part).__name__

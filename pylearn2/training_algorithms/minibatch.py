@@ -23,6 +23,7 @@ from pylearn2.training_algorithms.training_algorithm import TrainingAlgorithm, r
 from pylearn2.utils import distributed
 from pylearn2.utils.device import model_dtype, resolve_device, to_device
 from pylearn2.utils.exc import ConfigError
+from pylearn2.utils.protocols import DatasetLike, ModelLike
 
 
 def seed_sequence(seed: Any) -> list[int] | None:
@@ -40,7 +41,7 @@ class MinibatchAlgorithm(TrainingAlgorithm):
     after each update.
     """
 
-    cost: Any
+    cost: Any  # a CostLike once set up (None before: the model default)
     batch_size: int | None
     batches_per_iter: int | None
     monitoring_dataset: Any
@@ -61,7 +62,7 @@ class MinibatchAlgorithm(TrainingAlgorithm):
             raise ConfigError(f"{name}: monitoring_batch_size/monitoring_batches given without a "
                               "monitoring_dataset.")
 
-    def _setup_minibatch(self, model: Any, dataset: Any, train_mode: str, seed: Any,
+    def _setup_minibatch(self, model: ModelLike, dataset: DatasetLike, train_mode: str, seed: Any,
                          **monitor_options: Any) -> None:
         """Model, cost, batch size, device, data specs, iterator RNG and monitor."""
         name = type(self).__name__
@@ -108,13 +109,14 @@ class MinibatchAlgorithm(TrainingAlgorithm):
                                         "model": self.model})
         return self._hooks
 
-    def _batches(self, dataset: Any, mode: str) -> Iterator[tuple[Any, int, int]]:
+    def _batches(self, dataset: DatasetLike, mode: str) -> Iterator[tuple[Any, int, int]]:
         """One epoch of ``(data, examples in the global batch, examples on this process)``:
         the batch on the model's device and dtype, a tuple when the specs are composite.
         Under torchrun every process draws the same global batch of ``world_size`` times
         ``batch_size`` examples and keeps its slice."""
         self._start_epoch()
         self._dataset_size = dataset.get_num_examples()
+        assert self.batch_size is not None  # set by _setup_minibatch
         iterator = dataset.iterator(
             mode=mode, batch_size=self.batch_size * distributed.world_size(),
             num_batches=self.batches_per_iter, rng=self.rng, data_specs=self.data_specs,

@@ -8,6 +8,7 @@ from pylearn2.train_extensions.base import ExtensionHooks
 from pylearn2.utils.device import resolve_device  # noqa: F401  (old home)
 from pylearn2.utils.exc import ConfigError
 from pylearn2.utils.init_args import InitArgsMixin
+from pylearn2.utils.protocols import DatasetLike, ModelLike
 
 
 class NoBatchSizeError(ConfigError):
@@ -27,12 +28,12 @@ class TrainingAlgorithm(InitArgsMixin):
     :meth:`attach_extensions` so the algorithm can run their ``on_batch_end`` hook.
     """
 
-    def setup(self, model: Any, dataset: Any) -> None:
+    def setup(self, model: ModelLike, dataset: DatasetLike) -> None:
         """Prepare to train ``model`` on ``dataset`` (called once, before the first epoch):
         place the model, resolve defaults (cost, batch size), set up the monitor."""
         raise NotImplementedError
 
-    def train(self, dataset: Any) -> None:
+    def train(self, dataset: DatasetLike) -> None:
         """Run one epoch (one pass of the training iterator)."""
         raise NotImplementedError
 
@@ -46,7 +47,7 @@ class TrainingAlgorithm(InitArgsMixin):
         hooks = getattr(self, "_extension_hooks", None)
         return hooks if hooks is not None else ExtensionHooks()
 
-    def continue_learning(self, model: Any) -> bool:
+    def continue_learning(self, model: ModelLike) -> bool:
         """Whether to train another epoch (the termination criterion decides; none: forever)."""
         criterion = getattr(self, "termination_criterion", None)
         return True if criterion is None else bool(criterion.continue_learning(model))
@@ -60,11 +61,12 @@ class TrainingAlgorithm(InitArgsMixin):
     def termination_criterion_state(self) -> Any:
         """The termination criterion's state (None when it has none)."""
         criterion = getattr(self, "termination_criterion", None)
-        return criterion.state_dict() if hasattr(criterion, "state_dict") else None
+        return criterion.state_dict() if criterion is not None and hasattr(criterion, "state_dict") \
+            else None
 
     def load_termination_criterion_state(self, state: Any) -> None:
         criterion = getattr(self, "termination_criterion", None)
-        if state is not None and hasattr(criterion, "load_state_dict"):
+        if state is not None and criterion is not None and hasattr(criterion, "load_state_dict"):
             criterion.load_state_dict(state)
 
     def state_dict(self) -> dict[str, Any]:

@@ -282,7 +282,7 @@ def _read(archive: zipfile.ZipFile, path: str, name: str, required: bool = True)
 
 def _read_json(archive: zipfile.ZipFile, path: str, name: str) -> Any:
     try:
-        return json.loads(_read(archive, path, name))
+        return json.loads(_read(archive, path, name) or b"")
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise ModelFileError(f"{path}: {name} is not valid JSON ({err}); the file is "
                              "corrupt.") from err
@@ -327,7 +327,7 @@ def _load_model(archive: zipfile.ZipFile, path: str, allow: Allow) -> Any:
     if not isinstance(model, torch.nn.Module):
         raise ModelFileError(f"{path}: the manifest built a {type(model).__qualname__}, "
                              "not a model.")
-    weights = _safetensors(_read(archive, path, "weights.safetensors"), path,
+    weights = _safetensors(_read(archive, path, "weights.safetensors") or b"", path,
                            "weights.safetensors")
     _load_weights(model, weights, path)
     names = set(archive.namelist())
@@ -341,7 +341,7 @@ def _load_model(archive: zipfile.ZipFile, path: str, allow: Allow) -> Any:
             _restore_monitor(model, state, path, name, "pushed_monitors.json")
     yaml_src = _read(archive, path, "dataset.yaml", required=False)
     if yaml_src is not None:
-        model.dataset_yaml_src = yaml_src.decode()
+        model.dataset_yaml_src = yaml_src.decode()  # type: ignore[assignment]
     if "tag.json" in names:
         model.tag = _read_json(archive, path, "tag.json")
     return model
