@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import numpy as np
 
@@ -53,4 +54,62 @@ class NORBSmall(DenseDesignMatrix):
                          y_labels=None if multi_target else 5)
 
 
-__all__ = ["NORBSmall"]
+
+
+class FoveatedNORB(DenseDesignMatrix):
+    """Small NORB in retina code (rings 8, 4, 2, 2 around the 96x96x2 stereo images),
+    from ``norb_small/foveated/smallnorb-...-dat.npy``; labels from the .npy copies.
+
+    Parameters
+    ----------
+    which_set : 'train' or 'test'.
+    center : subtract 127.5; scale : then divide by 127.5 (or by 255 without center).
+    start, stop : keep these rows. one_hot : categories as 5 one-hot columns.
+    restrict_instances : keep only these toy instances (not with start/stop).
+    preprocessor : applied after loading.
+    """
+
+    rings = (8, 4, 2, 2)
+
+    @classmethod
+    def load(cls, which_set: str) -> np.ndarray:
+        path = os.path.join(preprocess("${PYLEARN2_DATA_PATH}"), "norb_small", "foveated",
+                            f"{PREFIX[which_set]}-dat.npy")
+        if not os.path.isfile(path):
+            raise DataNotFoundError(f"{path} does not exist.")
+        try:
+            return np.load(path, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as err:
+            raise ConfigError(f"{path}: not a readable .npy array ({err}).") from None
+
+    def __init__(self, which_set: str, center: bool = False, scale: bool = False,
+                 start: int | None = None, stop: int | None = None, one_hot: bool = False,
+                 restrict_instances: Any = None, preprocessor: Any = None) -> None:
+        from pylearn2.datasets.retina import RetinaCodingViewConverter, get_encoded_size
+
+        if which_set not in PREFIX:
+            raise ConfigError(f"FoveatedNORB which_set must be 'train' or 'test', got "
+                              f"{which_set!r}.")
+        if restrict_instances is not None and (start is not None or stop is not None):
+            raise ConfigError("FoveatedNORB: give restrict_instances or start/stop, not both.")
+        X = self.load(which_set).astype(np.float32)
+        expected = get_encoded_size(96, 96, self.rings) * 2
+        if X.ndim != 2 or X.shape[1] != expected:
+            raise ConfigError(f"FoveatedNORB {which_set}: coded rows must have {expected} "
+                              f"values, got shape {X.shape}.")
+        y = NORBSmall.load(which_set, "cat").reshape(-1).astype(np.int64)
+        self.instance = NORBSmall.load(which_set, "info")[:, 0]
+        if center:
+            X -= 127.5
+        if scale:
+            X /= 127.5 if center else 255.0
+        if restrict_instances is not None:
+            keep = np.isin(self.instance, list(restrict_instances))
+            X, y, self.instance = X[keep], y[keep], self.instance[keep]
+        X, y, self.instance = X[start:stop], y[start:stop], self.instance[start:stop]
+        target = np.eye(5, dtype=np.float32)[y] if one_hot else y[:, None].astype(np.float32)
+        super().__init__(X=X, y=target, preprocessor=preprocessor)
+        self.view_converter = RetinaCodingViewConverter((96, 96, 2), self.rings)
+
+
+__all__ = ["FoveatedNORB", "NORBSmall"]
