@@ -96,17 +96,19 @@ class TorchModule(Model):
         self.module = module
         self.input_space = VectorSpace(int(nvis)) if nvis is not None else input_space
         self.output_space = output_space if output_space is not None else self._infer_output()
-        self._record_structure(getattr(module, "yaml_src", None) or module_yaml)
+        self._record_structure(module_yaml or getattr(module, "yaml_src", None))
 
     def _record_structure(self, source: str | None) -> None:
-        """Keep the module as YAML text in the constructor arguments the model file stores."""
+        """Keep the module as YAML text in the constructor arguments the model file stores
+        (written from the module itself when it is made of common torch.nn layers); other
+        modules stay as given, which rebuilds in memory but cannot go into a model file."""
+        source = source or describe_module(self.module)
+        if source is None:
+            return
         args = self._init_args
         for key in ("module", "layers"):
             args.pop(key, None)
-        if source is not None:
-            args["module_yaml"] = source
-        else:
-            args["module_yaml"] = None  # a Python-built module: saved files need module_yaml
+        args["module_yaml"] = source
 
     def _infer_output(self) -> Space:
         probe = self.input_space.get_origin_batch(2) if hasattr(self.input_space,
@@ -153,6 +155,32 @@ class TorchModule(Model):
 
     def get_weights_format(self) -> tuple[str, str]:
         return ("h", "v")
+
+
+_DESCRIBED = {  # torch.nn class -> the attributes that are its constructor arguments
+    "Linear": ("in_features", "out_features"), "ReLU": (), "Tanh": (), "Sigmoid": (),
+    "Softplus": ("beta", "threshold"), "Dropout": ("p",), "Flatten": ("start_dim", "end_dim"),
+    "LeakyReLU": ("negative_slope",), "Identity": (),
+}
+
+
+def describe_module(module: torch.nn.Module) -> str | None:
+    """YAML text that rebuilds ``module`` when it is a common torch.nn layer or a Sequential
+    of them (None otherwise). Weights are not part of it; they come from the model file."""
+    name = type(module).__name__
+    if type(module) is torch.nn.Sequential:
+        parts = [describe_module(child) for child in module]
+        if any(p is None for p in parts):
+            return None
+        return "!obj:pylearn2.models.torch_module.Sequential {modules: [" + ", ".join(parts) + "]}"
+    if type(module).__module__.startswith("torch.nn") and name in _DESCRIBED:
+        args = {a: getattr(module, a) for a in _DESCRIBED[name]}
+        if name == "Linear":
+            args["bias"] = module.bias is not None
+        text = ", ".join(f"{k}: {v!r}".replace("True", "true").replace("False", "false")
+                         for k, v in args.items())
+        return f"!obj:torch.nn.{name} {{{text}}}"
+    return None
 
 
 def _yaml_of_list(layers: Sequence[torch.nn.Module]) -> str | None:
