@@ -240,3 +240,19 @@ def test_overriding_enforce_constraints_is_enough_to_get_it_applied():
     algorithm.train(data)
     assert torch.equal(model.w.detach(), torch.ones(3))
     assert classifier().has_constraints() is False  # Linear layers without norms say no
+
+
+def test_main_loop_stays_short_and_documents_the_hook_order():
+    import inspect
+
+    from pylearn2.train import Train
+
+    parts = [Train.main_loop, Train._all_extensions, Train._train_epoch, Train._should_continue,
+             Train.setup, Train.run_callbacks_and_monitoring]
+    lines = sum(len(inspect.getsource(f).splitlines()) for f in parts)
+    assert lines < 100, f"Train.main_loop and the hooks it calls are {lines} lines"
+    doc = Train.main_loop.__doc__
+    order = ["ext.setup", "ext.on_monitor", "ext.on_epoch_begin", "ext.on_batch_end",
+             "ext.on_epoch_end", "ext.on_save", "ext.on_error", "ext.on_train_end"]
+    positions = [doc.index(hook) for hook in order]
+    assert positions == sorted(positions)

@@ -36,6 +36,8 @@ class Cost(InitArgsMixin):
     supervised = False
 
     def expr(self, model, data: Any, **kwargs: Any) -> torch.Tensor | None:
+        """Extension point: the objective on one batch ``data`` (laid out as
+        :meth:`get_data_specs` asks) as a 0-d tensor, or None when it has no value."""
         raise NotImplementedError(f"{type(self).__name__} does not implement expr().")
 
     def get_gradients(self, model, data: Any, **kwargs: Any) -> tuple[Gradients, dict]:
@@ -55,6 +57,7 @@ class Cost(InitArgsMixin):
         return type(self).get_gradients is not Cost.get_gradients
 
     def get_monitoring_channels(self, model, data: Any, **kwargs: Any) -> dict[str, torch.Tensor]:
+        """Extension point: extra channels (name -> 0-d tensor) for one batch."""
         return {}
 
     def monitoring_expr(self, model, data: Any, **kwargs: Any) -> torch.Tensor | None:
@@ -62,17 +65,21 @@ class Cost(InitArgsMixin):
         return self.expr(model, data, **kwargs)
 
     def get_data_specs(self, model) -> tuple[Space, Any]:
+        """Extension point: ``(space, source)`` of the data :meth:`expr` wants."""
         if self.supervised:
             return model.supervised_data_specs()
         return (model.get_input_space(), model.get_input_source())
 
     def is_stochastic(self) -> bool:
+        """Whether the cost draws random numbers (BGD refuses stochastic costs)."""
         return False
 
     def state_dict(self) -> dict[str, Any]:
+        """Random generators and counters needed for exact resume (default: none)."""
         return {}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict`'s output."""
         pass
 
 

@@ -38,18 +38,23 @@ class Model(InitArgsMixin, torch.nn.Module):
 
     # -- spaces and sources -------------------------------------------------------------
     def get_input_space(self) -> Space:
+        """The Space the model reads (extension point: set ``self.input_space``)."""
         return self.input_space
 
     def get_output_space(self) -> Space:
+        """The Space the model writes."""
         return self.output_space
 
     def get_target_space(self) -> Space:
+        """The Space of the targets (the output space unless overridden)."""
         return self.get_output_space()
 
     def get_input_source(self) -> str:
+        """The dataset source the model reads (``'features'``)."""
         return self._input_source
 
     def get_target_source(self) -> str:
+        """The dataset source of the targets (``'targets'``)."""
         return self._target_source
 
     # -- parameters -------------------------------------------------------------------
@@ -58,9 +63,11 @@ class Model(InitArgsMixin, torch.nn.Module):
         return [p for p in self.parameters() if p.requires_grad]
 
     def get_param_values(self) -> list[Any]:
+        """The trainable parameters as numpy copies, in :meth:`get_params` order."""
         return [p.detach().cpu().numpy().copy() for p in self.get_params()]
 
     def set_param_values(self, values: list[Any]) -> None:
+        """Copy numpy values into the trainable parameters (same order and shapes)."""
         with torch.no_grad():
             for p, v in zip(self.get_params(), values, strict=True):
                 p.copy_(torch.as_tensor(v, dtype=p.dtype))
@@ -101,6 +108,7 @@ class Model(InitArgsMixin, torch.nn.Module):
 
     # -- training interface ---------------------------------------------------------------
     def get_default_cost(self):
+        """Extension point: the Cost that trains this model when none is given."""
         raise NotImplementedError(
             f"{type(self).__name__} has no default cost; give the algorithm a `cost:`."
         )
@@ -136,12 +144,15 @@ class Model(InitArgsMixin, torch.nn.Module):
 
     # -- weights for viewers ---------------------------------------------------------------
     def get_weights(self) -> Any:
+        """The first layer's weights as a numpy array (for the weight viewers)."""
         raise NotImplementedError(f"{type(self).__name__} does not expose first-layer weights.")
 
     def get_weights_format(self) -> tuple[str, str]:
+        """How :meth:`get_weights` lays out its axes, e.g. ``('v', 'h')``."""
         return ("v", "h")
 
     def get_weights_topo(self) -> Any:
+        """The weights as images ``(n, rows, cols, channels)`` (topological inputs)."""
         raise NotImplementedError(
             f"{type(self).__name__} does not expose topological first-layer weights."
         )
@@ -152,6 +163,7 @@ class Model(InitArgsMixin, torch.nn.Module):
         return (space, (self.get_input_source(), self.get_target_source()))
 
     def device(self) -> torch.device:
+        """The device of the first parameter or buffer (CPU when there are none)."""
         for tensor in self.parameters():
             return tensor.device
         for buffer in self.buffers():

@@ -65,6 +65,7 @@ class TrainingAlgorithm(InitArgsMixin):
             else None
 
     def load_termination_criterion_state(self, state: Any) -> None:
+        """Restore :meth:`termination_criterion_state`'s output."""
         criterion = getattr(self, "termination_criterion", None)
         if state is not None and criterion is not None and hasattr(criterion, "load_state_dict"):
             criterion.load_state_dict(state)

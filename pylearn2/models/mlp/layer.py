@@ -28,22 +28,30 @@ class Layer(Model):
         self._mlp_ref: list[MLP] = []
 
     def get_mlp(self) -> MLP | None:
+        """The MLP this layer belongs to (None when it stands alone)."""
         return self._mlp_ref[0] if self._mlp_ref else None
 
     def set_mlp(self, mlp: MLP) -> None:
+        """Record the MLP that contains this layer (the MLP calls this)."""
         # Held in a list so that nn.Module does not register the parent as a child.
         self._mlp_ref[:] = [mlp]
 
     def set_input_space(self, space: Space) -> None:
+        """Extension point: accept the space of the layer below, check it, set
+        ``self.input_space`` and ``self.output_space`` and allocate the parameters."""
         raise NotImplementedError
 
     def fprop(self, state_below: Any) -> Any:
+        """Extension point: map a batch in the input space to the output space."""
         raise NotImplementedError
 
     def forward(self, state_below: Any) -> Any:
+        """torch's name for :meth:`fprop`."""
         return self.fprop(state_below)
 
     def cost(self, Y: torch.Tensor, Y_hat: torch.Tensor) -> torch.Tensor:
+        """Extension point for the last layer: the cost of output ``Y_hat`` against targets ``Y``
+        (0-d tensor, mean over examples)."""
         raise NotImplementedError(
             f"Layer {self.layer_name!r} ({type(self).__name__}) cannot be the output layer of "
             "an MLP trained with costs.mlp.Default: it defines no cost."
@@ -94,17 +102,22 @@ class Layer(Model):
     censor_updates = modify_updates
 
     def get_weight_decay(self, coeff: float) -> torch.Tensor:
+        """Sum of ``coeff`` times the squared weights (WeightDecay costs call this)."""
         return float(coeff) * self._weights().pow(2).sum()
 
     def get_l1_weight_decay(self, coeff: float) -> torch.Tensor:
+        """Sum of ``coeff`` times the absolute weights (L1WeightDecay calls this)."""
         return float(coeff) * self._weights().abs().sum()
 
     def get_lr_scalers(self) -> dict[torch.nn.Parameter, float]:
+        """Per-parameter learning-rate multipliers (``W_lr_scale``/``b_lr_scale``)."""
         return {**super().get_lr_scalers(), **weight_bias_lr_scalers(self)}
 
     def get_layer_monitoring_channels(
         self, state_below: Any = None, state: Any = None, targets: Any = None
     ) -> dict[str, torch.Tensor]:
+        """Extension point: channels of this layer for one batch
+        (``state_below`` input, ``state`` output, ``targets`` for the last layer)."""
         return {}
 
     def _check_input(self, space: Space, expected: type, what: str) -> None:
