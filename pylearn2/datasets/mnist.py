@@ -113,3 +113,7 @@ class MNIST(DenseDesignMatrix):
                      binarize=self.binarize, axes=self.axes, one_hot=self.one_hot,
                      preprocessor=self.preprocessor,
                      fit_preprocessor=self.fit_test_preprocessor, fit_test_preprocessor=False)
+
+
+# The ICML 2007 rotated-MNIST set also lives at this path in the classic library.
+from pylearn2.datasets.icml07 import MNIST_rotated_background  # noqa: E402,F401,I001
