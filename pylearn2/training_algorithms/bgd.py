@@ -38,6 +38,45 @@ class BGD(MinibatchAlgorithm):
     descent; see pylearn2.optimization.batch_gradient_descent). ``scale_step`` multiplies
     every accepted step. Channels ``ave_step_size``, ``ave_grad_size`` and
     ``ave_grad_mult`` average the steps of the last epoch.
+
+    Parameters
+    ----------
+    cost : Cost, optional
+        A deterministic objective; default: the model's ``get_default_cost()``.
+    batch_size : int, optional
+        Examples per batch (per process under torchrun); default: the model's.
+    batches_per_iter : int, optional
+        Batches per epoch (required for endless datasets).
+    updates_per_batch : int
+        Line-searched steps on each batch.
+    monitoring_batch_size, monitoring_batches, monitoring_dataset
+        As for SGD.
+    termination_criterion : TerminationCriterion, optional
+        When to stop.
+    set_batch_size : bool
+        Resize a model with ``force_batch_size`` instead of refusing.
+    reset_alpha, reset_conjugate : bool
+        Restart the step size / the conjugate directions on every batch.
+    conjugate : bool
+        Nonlinear conjugate gradient instead of steepest descent.
+    min_init_alpha : float
+        Smallest first trial step.
+    line_search_mode : str, optional
+        None (loose) or ``'exhaustive'`` (tight).
+    verbose_optimization : bool
+        Log every line search.
+    scale_step : float
+        Multiplies every accepted step.
+    theano_function_mode : any
+        Accepted for the original's experiment files; ignored.
+    init_alpha : float or list of float, optional
+        First trial step (a list counts as its largest value).
+    seed : int or list of int, optional
+        Seed of the batch order (default (2013, 3, 3)).
+    device : str, optional
+        As for SGD.
+    conjugate_beta : str
+        ``'polak_ribiere'`` or ``'previous_direction'``.
     """
 
     def __init__(self, cost: Any = None, batch_size: int | None = None,

@@ -43,12 +43,44 @@ log = logging.getLogger(__name__)
 class SGD(MinibatchAlgorithm):
     """Minibatch stochastic gradient descent with optional learning rule and callbacks.
 
-    ``monitoring_dataset`` is one dataset or a dict ``{name: dataset}`` (channel prefix
-    ``name_``). ``update_callbacks`` (one object or a list) are called as ``cb(self)``
-    after every minibatch. ``seed`` drives the training iterator's shuffling; its state
-    persists across epochs and is saved for exact resume. ``monitoring_costs``
-    ({name: Cost}) adds each cost's value as the channel ``<dataset>_<name>``.
-    ``init_momentum`` is the deprecated spelling of ``learning_rule: Momentum``.
+    Parameters
+    ----------
+    learning_rate : float
+        Step size (times each parameter's lr scaler); schedules may change it.
+    cost : Cost, optional
+        The objective; default: the model's ``get_default_cost()``.
+    batch_size : int, optional
+        Examples per update (per process under torchrun); default: the model's.
+    monitoring_batch_size, monitoring_batches : int, optional
+        How the monitor walks ``monitoring_dataset`` (default: the training batch size,
+        every batch).
+    monitoring_dataset : Dataset or dict of str to Dataset, optional
+        Data the monitor evaluates; a dict key ``name`` prefixes channels ``name_``.
+    monitor_iteration_mode : str
+        Iteration scheme of the monitor (default ``'sequential'``).
+    termination_criterion : TerminationCriterion, optional
+        When to stop; None trains until the time budget or a stop request.
+    update_callbacks : callable or list of callables, optional
+        Called as ``cb(algorithm)`` after every update (e.g. ExponentialDecay); their
+        state is saved under their class names.
+    learning_rule : LearningRule, optional
+        Momentum, AdaDelta, RMSProp, Adam, ...; default: plain SGD.
+    set_batch_size : bool
+        Resize a model with ``force_batch_size`` to ``batch_size`` instead of refusing.
+    train_iteration_mode : str, optional
+        Iteration scheme of the training data (default ``'shuffled_sequential'``).
+    batches_per_iter : int, optional
+        Batches per epoch (required for endless datasets).
+    theano_function_mode : any
+        Accepted for experiment files written for the original; ignored.
+    monitoring_costs : dict of str to Cost, optional
+        Extra costs recorded as channels ``<dataset>_<name>``.
+    seed : int or list of int
+        Seed of the training iterator's shuffling (its state is saved for exact resume).
+    device : str, optional
+        ``'cpu'``, ``'cuda'``, ``'cuda:N'``; default ``PYLEARN2_DEVICE`` or CUDA when present.
+    init_momentum : float, optional
+        Deprecated spelling of ``learning_rule: Momentum {init_momentum: ...}``.
     """
 
     def __init__(

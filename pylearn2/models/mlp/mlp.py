@@ -22,6 +22,26 @@ class MLP(Layer):
 
     Give the input either as ``nvis`` (a VectorSpace of that size) or as ``input_space``;
     an MLP nested inside another gets its input space from its parent.
+
+    Parameters
+    ----------
+    layers : list of Layer
+        Bottom to top; each gets the output space of the one below. The last defines
+        the default cost.
+    batch_size : int, optional
+        Forces every batch to this size (``force_batch_size``).
+    input_space : Space, optional
+        The input space (instead of ``nvis``).
+    input_source, target_source : str
+        Dataset sources read as inputs and targets.
+    nvis : int, optional
+        Size of a vector input.
+    seed : int or list of int, optional
+        Seed of the layers' weight initialisation.
+    layer_name : str, optional
+        Name of this MLP when it is a layer of another.
+    monitor_targets : bool
+        Whether the monitor's channels may use the targets (accuracy, nll).
     """
 
     def __init__(
