@@ -106,9 +106,12 @@ def _prepare_outputs(job, experiment, nodes, args: argparse.Namespace, phase: in
     """Before training: refuse clashes, warn of a missing stop rule, keep earlier outputs,
     and write the resolved experiment (and run.json in a run folder)."""
     from pylearn2.scripts._experiment import resolved_yaml_path
+    from pylearn2.train import Train
     from pylearn2.train_checks import Report, check_static, output_paths
     from pylearn2.utils.run_dir import keep_earlier_outputs, write_run_json
 
+    if not isinstance(job, Train):  # e.g. TrainCV: its own Train objects check themselves
+        return
     report = Report(nodes, args.config)
     check_static(job, report)
     if report.errors:
