@@ -256,3 +256,27 @@ def test_main_loop_stays_short_and_documents_the_hook_order():
              "ext.on_epoch_end", "ext.on_save", "ext.on_error", "ext.on_train_end"]
     positions = [doc.index(hook) for hook in order]
     assert positions == sorted(positions)
+
+
+def test_model_files_naming_the_old_mlp_path_still_load(tmp_path):
+    import json
+    import zipfile
+
+    from pylearn2.utils import serial
+
+    model = classifier()
+    serial.save(tmp_path / "new.pkl", model)
+    with zipfile.ZipFile(tmp_path / "new.pkl") as src, \
+            zipfile.ZipFile(tmp_path / "old.pkl", "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "manifest.json":
+                text = data.decode()
+                assert "pylearn2.models.mlp.mlp.MLP" in text
+                data = text.replace("pylearn2.models.mlp.mlp.MLP",
+                                    "pylearn2.models.mlp.layer.MLP").encode()
+                json.loads(data)
+            dst.writestr(item, data)
+    loaded = serial.load(tmp_path / "old.pkl")
+    for p, q in zip(model.parameters(), loaded.parameters()):
+        assert torch.equal(p, q)

@@ -173,7 +173,14 @@ def _is_placeholder(node: Any) -> bool:
     return isinstance(node, dict) and (UNSERIALIZABLE in node or _LEGACY_UNSERIALIZABLE in node)
 
 
+# Classes that moved: files written before the move name the old path.
+MOVED = {
+    "pylearn2.models.mlp.layer.MLP": "pylearn2.models.mlp.mlp.MLP",
+}
+
+
 def _resolve(dotted: str, where: str) -> Any:
+    dotted = MOVED.get(dotted, dotted)
     try:
         return allowlist.resolve(dotted)
     except UnsafeObjectError as err:
