@@ -17,6 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from pylearn2.datasets import hdf5_arrays
 from pylearn2.datasets.dataset import Dataset
 from pylearn2.space import CompositeSpace, Conv2DSpace, IndexSpace, NullSpace, Space, VectorSpace
 from pylearn2.utils.data_specs_util import flatten_specs
@@ -326,5 +327,24 @@ def convert_to_one_hot(dataset: DenseDesignMatrix) -> DenseDesignMatrix:
     return dataset
 
 
-# The HDF5-backed variant lives in its own module; re-exported at the original path.
-from pylearn2.datasets.dense_design_matrix_pytables import DenseDesignMatrixPyTables, ensure_tables  # noqa: E402,F401,I001
+
+class DenseDesignMatrixPyTables(DenseDesignMatrix):
+    """A DenseDesignMatrix read from an HDF5 file with ``/Data/X`` and ``/Data/y`` (the
+    classic library's PyTables layout; see :mod:`pylearn2.datasets.hdf5_arrays`), rows
+    ``start:stop``, held in memory. ``init_hdf5``/``fill_hdf5`` write such files."""
+
+    def __init__(self, X: Any = None, topo_view: Any = None, y: Any = None,
+                 view_converter: DefaultViewConverter | None = None,
+                 axes: Sequence[Any] = ("b", 0, 1, "c"), rng: Any = DenseDesignMatrix._default_seed,
+                 path: str | None = None, start: int | None = None, stop: int | None = None) -> None:
+        if path is not None:
+            X, y = hdf5_arrays.read_hdf5_data(path, start, stop)
+        super().__init__(X=X, topo_view=topo_view, y=y, view_converter=view_converter,
+                         axes=axes, rng=rng)
+
+    init_hdf5 = staticmethod(hdf5_arrays.init_hdf5)
+    fill_hdf5 = staticmethod(hdf5_arrays.fill_hdf5)
+    resize = staticmethod(hdf5_arrays.read_hdf5_data)
+
+
+ensure_tables = hdf5_arrays.ensure_tables

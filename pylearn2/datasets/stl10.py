@@ -47,7 +47,7 @@ def _load_mat(path: str) -> dict[str, Any]:
     try:
         return scipy.io.loadmat(path)
     except NotImplementedError:  # MATLAB 7.3 (HDF5), as unlabeled.mat is
-        from pylearn2.datasets.dense_design_matrix_pytables import ensure_tables
+        from pylearn2.datasets.hdf5_arrays import ensure_tables
 
         with ensure_tables().File(path, "r") as f:
             return {"X": np.asarray(f["X"]).T}

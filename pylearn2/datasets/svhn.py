@@ -18,8 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from pylearn2.datasets.dense_design_matrix import DefaultViewConverter, DenseDesignMatrix
-from pylearn2.datasets.dense_design_matrix_pytables import DenseDesignMatrixPyTables
+from pylearn2.datasets.dense_design_matrix import (
+    DefaultViewConverter,
+    DenseDesignMatrix,
+    DenseDesignMatrixPyTables,
+)
 from pylearn2.utils.exc import ConfigError, DataNotFoundError
 from pylearn2.utils.string_utils import preprocess
 
@@ -35,7 +38,7 @@ def load_mat(path: str) -> dict[str, np.ndarray]:
     with open(path, "rb") as f:
         head = f.read(128)
     if head[:8] == b"\x89HDF\r\n\x1a\n" or b"MATLAB 7.3" in head:
-        from pylearn2.datasets.dense_design_matrix_pytables import ensure_tables
+        from pylearn2.datasets.hdf5_arrays import ensure_tables
 
         h5py = ensure_tables()
         try:
