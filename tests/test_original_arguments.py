@@ -121,7 +121,7 @@ def test_rbm_trains_itself_with_its_sml_arguments():
     data = DenseDesignMatrix(X=(np.random.default_rng(3).uniform(size=(30, 4)) < 0.5) * 1.0)
     before = model.get_weights().copy()
     assert model.train_batch(data, 10)
-    assert model._sml_state["chains"].shape == (7, 4)
+    assert model.sml_chains.shape == (7, 4)
     assert not np.allclose(before, model.get_weights())
 
 

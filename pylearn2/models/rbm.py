@@ -19,6 +19,8 @@ from pylearn2.models.model import Model
 from pylearn2.space import VectorSpace
 from pylearn2.utils.exc import ConfigError
 
+SML_SEED = 1001  # base seed of the self-training rule's sampling (plus the update count)
+
 
 def _np_rng(rng: Any) -> np.random.Generator:
     """A numpy Generator from a seed, a seed list, a Generator or a legacy RandomState."""
@@ -80,7 +82,10 @@ class RBM(Model):
         self.random_patches_src = random_patches_src
         self.base_lr, self.anneal_start = float(base_lr), anneal_start
         self.nchains, self.sml_gibbs_steps = int(nchains), int(sml_gibbs_steps)
-        self._sml_state: dict[str, Any] = {"updates": 0, "chains": None}
+        # The self-training rule's state, in the state_dict so a run resumes exactly: the
+        # persistent chains and the update counter (which also seeds each update's sampling).
+        self.register_buffer("sml_chains", torch.full((self.nchains, self.nvis), 0.5))
+        self.register_buffer("sml_updates", torch.zeros((), dtype=torch.int64))
         self.weights = None if transformer is not None else torch.nn.Parameter(torch.as_tensor(
             _initial_weights(generator, irange, self.nvis, self.nhid, random_patches_src),
             dtype=torch.float32))
@@ -263,23 +268,20 @@ class RBM(Model):
         """One SML update on the batch X with ``nchains`` persistent chains advanced
         ``sml_gibbs_steps`` steps, learning rate :meth:`learning_rate_at`."""
         X = torch.as_tensor(np.asarray(X), dtype=self.bias_vis.dtype, device=self.bias_vis.device)
-        state = self._sml_state
-        gen = state.get("generator")
-        if gen is None:
-            gen = state["generator"] = torch.Generator(device=X.device).manual_seed(1001)
-        if state["chains"] is None:
-            state["chains"] = torch.full((self.nchains, self.nvis), 0.5, dtype=X.dtype,
-                                         device=X.device)
-        lr = self.learning_rate_at(state["updates"])
-        grads = self.ml_gradients(X, state["chains"])
+        update = int(self.sml_updates)
+        # One generator per update, seeded from the counter: the sampling stream is a function
+        # of the saved state alone, on any device.
+        gen = torch.Generator(device=X.device).manual_seed(SML_SEED + update)
+        lr = self.learning_rate_at(update)
+        grads = self.ml_gradients(X, self.sml_chains.to(X.dtype))
         with torch.no_grad():
-            v = state["chains"]
+            v = self.sml_chains.to(X.dtype)
             for _ in range(self.sml_gibbs_steps):
                 v, _ = self.gibbs_step_for_v(v, gen)
-            state["chains"] = v
+            self.sml_chains.copy_(v)
             for p, g in zip(self.get_params(), grads):
                 p.sub_(lr * g)
-        state["updates"] += 1
+            self.sml_updates += 1
         if self.has_constraints():
             self.enforce_constraints()
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from pylearn2.monitor import Monitor
 from pylearn2.space import NullSpace
 from pylearn2.training_algorithms.training_algorithm import NoBatchSizeError, TrainingAlgorithm
@@ -54,6 +56,7 @@ class DefaultTrainingAlgorithm(TrainingAlgorithm):
         if self.batch_size is None:
             raise NoBatchSizeError()
         self.model = model
+        self._dataset = dataset
         self.monitor = Monitor.get_monitor(model)
         datasets = self.monitoring_dataset
         if datasets is not None:
@@ -81,6 +84,20 @@ class DefaultTrainingAlgorithm(TrainingAlgorithm):
             if not learn_more:
                 break
         self.learn_more = learn_more
+
+    def state_dict(self) -> dict[str, Any]:
+        """The training dataset's random-batch generator (``get_batch_design`` draws from
+        it), so a resumed run draws the batches an uninterrupted one would."""
+        rng = getattr(getattr(self, "_dataset", None), "rng", None)
+        if isinstance(rng, np.random.Generator):
+            return {"dataset_rng": rng.bit_generator.state}
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if "dataset_rng" in state and hasattr(self, "_dataset"):
+            rng = np.random.default_rng()
+            rng.bit_generator.state = state["dataset_rng"]
+            self._dataset.rng = rng
 
     def continue_learning(self, model: Any) -> bool:
         if not self.learn_more:
