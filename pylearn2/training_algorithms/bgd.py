@@ -95,21 +95,15 @@ class BGD(MinibatchAlgorithm):
         if conjugate_beta not in CONJUGATE_BETAS:
             raise ConfigError(f"BGD conjugate_beta must be one of {', '.join(CONJUGATE_BETAS)}, "
                               f"got {conjugate_beta!r}.")
-        self._check_arguments(cost, monitoring_dataset, monitoring_batch_size, monitoring_batches)
+        self._init_minibatch(cost, batch_size, batches_per_iter, monitoring_dataset,
+                             monitoring_batch_size, monitoring_batches, termination_criterion,
+                             set_batch_size, seed, device)
         if int(updates_per_batch) < 1:
             raise ConfigError(f"BGD updates_per_batch must be >= 1, got {updates_per_batch}.")
         alphas = init_alpha if isinstance(init_alpha, (list, tuple)) else [init_alpha]
         if init_alpha is not None and not all(float(a) > 0 for a in alphas):
             raise ConfigError(f"BGD init_alpha must be positive, got {init_alpha!r}.")
-        self.cost = cost
-        self.batch_size = batch_size
-        self.batches_per_iter = batches_per_iter
         self.updates_per_batch = int(updates_per_batch)
-        self.monitoring_batch_size = monitoring_batch_size
-        self.monitoring_batches = monitoring_batches
-        self.monitoring_dataset = monitoring_dataset
-        self.termination_criterion = termination_criterion
-        self.set_batch_size = set_batch_size
         self.reset_alpha, self.reset_conjugate = reset_alpha, reset_conjugate
         self.conjugate = bool(conjugate)
         self.conjugate_beta = conjugate_beta
@@ -118,8 +112,6 @@ class BGD(MinibatchAlgorithm):
         self.verbose_optimization = verbose_optimization
         self.scale_step = scale_step
         self.init_alpha = init_alpha
-        self.seed = seed
-        self.device = device
 
     def setup(self, model: Any, dataset: Any) -> None:
         cost = self.cost if self.cost is not None else model.get_default_cost()

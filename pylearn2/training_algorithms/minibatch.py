@@ -34,9 +34,8 @@ def seed_sequence(seed: Any) -> list[int] | None:
 class MinibatchAlgorithm(TrainingAlgorithm):
     """Base of the algorithms that train on batches drawn from the dataset's iterator.
 
-    Subclasses set the shared attributes in ``__init__`` (``cost``, ``batch_size``,
-    ``batches_per_iter``, ``monitoring_*``, ``termination_criterion``, ``set_batch_size``,
-    ``device``), call :meth:`_check_arguments` there and :meth:`_setup_minibatch` from
+    Subclasses pass the shared arguments to :meth:`_init_minibatch` in ``__init__`` and
+    call :meth:`_setup_minibatch` from
     ``setup``; in ``train`` they loop over :meth:`_batches` and call :meth:`_end_batch`
     after each update.
     """
@@ -49,6 +48,23 @@ class MinibatchAlgorithm(TrainingAlgorithm):
     monitoring_batches: int | None
     set_batch_size: bool
     device: str | None
+
+    def _init_minibatch(self, cost: Any, batch_size: int | None, batches_per_iter: int | None,
+                        monitoring_dataset: Any, monitoring_batch_size: int | None,
+                        monitoring_batches: int | None, termination_criterion: Any,
+                        set_batch_size: bool, seed: Any, device: str | None) -> None:
+        """Check and store the arguments both algorithms take."""
+        self._check_arguments(cost, monitoring_dataset, monitoring_batch_size, monitoring_batches)
+        self.cost = cost
+        self.batch_size = batch_size
+        self.batches_per_iter = batches_per_iter
+        self.monitoring_dataset = monitoring_dataset
+        self.monitoring_batch_size = monitoring_batch_size
+        self.monitoring_batches = monitoring_batches
+        self.termination_criterion = termination_criterion
+        self.set_batch_size = set_batch_size
+        self.seed = seed
+        self.device = device
 
     def _check_arguments(self, cost: Any, monitoring_dataset: Any,
                          monitoring_batch_size: int | None,

@@ -113,27 +113,19 @@ class SGD(MinibatchAlgorithm):
                           "!obj:pylearn2.training_algorithms.learning_rule.Momentum "
                           "{init_momentum: ...}.", DeprecationWarning, stacklevel=2)
             learning_rule = Momentum(init_momentum)
-        self._check_arguments(cost, monitoring_dataset, monitoring_batch_size, monitoring_batches)
+        self._init_minibatch(cost, batch_size, batches_per_iter, monitoring_dataset,
+                             monitoring_batch_size, monitoring_batches, termination_criterion,
+                             set_batch_size, seed, device)
         self.learning_rate = float(learning_rate)
-        self.cost = cost
-        self.batch_size = batch_size
-        self.monitoring_batch_size = monitoring_batch_size
-        self.monitoring_batches = monitoring_batches
-        self.monitoring_dataset = monitoring_dataset
         self.monitor_iteration_mode = monitor_iteration_mode
-        self.termination_criterion = termination_criterion
         if update_callbacks is None:
             update_callbacks = []
         elif not isinstance(update_callbacks, (list, tuple)):
             update_callbacks = [update_callbacks]
         self.update_callbacks = list(update_callbacks)
         self.learning_rule = learning_rule
-        self.set_batch_size = set_batch_size
         self.train_iteration_mode = train_iteration_mode or "shuffled_sequential"
-        self.batches_per_iter = batches_per_iter
         self.monitoring_costs = monitoring_costs
-        self.seed = seed
-        self.device = device
         self._dataset_size: int | None = None
 
     # -- setup -------------------------------------------------------------------------
