@@ -1,0 +1,1 @@
+"""The black box learning contest."""

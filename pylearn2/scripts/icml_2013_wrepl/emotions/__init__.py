@@ -1,0 +1,1 @@
+"""The facial expression contest."""
