@@ -72,6 +72,18 @@ class BatchGradientDescent:
     parameter's move along the search direction, and ``param_constrainers`` (callables
     that project the parameters in place) run at every point the line search tries, as
     in the original.
+
+    The original's remaining arguments: ``inputs`` (names, or a count, of the values
+    ``minimize(*values)`` passes on to ``objective(*values)``); ``max_iter`` (steps when
+    ``minimize`` is given none; -1 runs until converged); ``tol`` (stop once a step moves
+    the parameters less than this; default 1e-6 in float32, 3e-7 in float64);
+    ``gradients`` (a dict parameter -> callable returning its gradient at the current
+    point, used instead of autodiff for those parameters); ``gradient_updates`` (a dict
+    tensor -> callable giving its new value, or a callable, run each time the gradient is
+    computed); ``accumulate`` (``minimize(*batches)``, each batch a sequence of input
+    values: the objective and gradients are the batch-size-weighted mean over the
+    batches). ``theano_function_mode`` only chose how the original compiled its
+    functions; it is accepted and has no effect (logged once).
     """
 
     def __init__(self, params: Sequence[torch.Tensor], objective: Closure,
@@ -82,7 +94,11 @@ class BatchGradientDescent:
                  scale_step: float = 1.0, max_line_search_iters: int = 30,
                  value_and_grad: ValueAndGrad | None = None, verbose: bool = False,
                  combine: Combine | None = None, lr_scalers: Sequence[float] | None = None,
-                 param_constrainers: Sequence[Any] | None = None) -> None:
+                 param_constrainers: Sequence[Any] | None = None, inputs: Any = None,
+                 max_iter: int = -1, tol: float | None = None,
+                 gradients: dict[Any, Callable[..., torch.Tensor]] | None = None,
+                 gradient_updates: Any = None, accumulate: bool = False,
+                 theano_function_mode: Any = None) -> None:
         if line_search_mode not in (None, "exhaustive"):
             raise ConfigError(f"line_search_mode must be None or 'exhaustive', got "
                               f"{line_search_mode!r}.")
@@ -112,6 +128,25 @@ class BatchGradientDescent:
         self.max_line_search_iters = int(max_line_search_iters)
         self.verbose = verbose
         self.alpha = self.init_alpha
+        self.inputs, self.accumulate = inputs, bool(accumulate)
+        if self.accumulate and inputs is None:
+            raise ConfigError("accumulate=True averages over batches of inputs: give inputs.")
+        self.max_iter = int(max_iter)
+        if self.max_iter == 0 or self.max_iter < -1:
+            raise ConfigError(f"max_iter must be -1 (until converged) or positive, got {max_iter}.")
+        if tol is None:
+            tol = 1e-6 if all(p.dtype != torch.float64 for p in self.params) else 3e-7
+        self.tol = float(tol)
+        self.gradients = dict(gradients or {})
+        unknown = [k for k in self.gradients if not any(k is p for p in self.params)]
+        if unknown:
+            raise ConfigError(f"gradients has {len(unknown)} keys that are not among params.")
+        self.gradient_updates = gradient_updates
+        self.theano_function_mode = theano_function_mode
+        if theano_function_mode is not None:
+            log.info("BatchGradientDescent: theano_function_mode=%r has no effect here (it "
+                     "chose how the original compiled its functions).", theano_function_mode)
+        self._values: tuple = ()
         self._prev_grad: list[torch.Tensor] | None = None
         self._prev_dir: list[torch.Tensor] | None = None
         self._prev_slope: float | None = None
@@ -133,16 +168,57 @@ class BatchGradientDescent:
     # -- helpers on lists of tensors ---------------------------------------------------------
     def _value_and_grad(self) -> tuple[float, list[torch.Tensor]]:
         self.evaluations += 1
-        if self.value_and_grad is not None:
-            value, grads = self.value_and_grad()
+        pending = self._pending_gradient_updates()
+        if self.accumulate:
+            sizes = [len(batch[0]) for batch in self._values]
+            total = float(sum(sizes))
+            value, grads = 0.0, [torch.zeros_like(p) for p in self.params]
+            for batch, size in zip(self._values, sizes):
+                v, g = self._evaluate(tuple(batch))
+                value += v * size / total
+                grads = [a + b * (size / total) for a, b in zip(grads, g)]
         else:
+            value, grads = self._evaluate(self._values)
+        self._apply_gradient_updates(pending)
+        return self.combine(value, grads) if self.combine is not None else (value, grads)
+
+    def _evaluate(self, values: tuple) -> tuple[float, list[torch.Tensor]]:
+        """Objective and gradients at the current point, for one set of input values."""
+        if self.value_and_grad is not None:
+            value, grads = self.value_and_grad(*values)
+        else:
+            autodiff = [p for p in self.params if not any(p is k for k in self.gradients)]
             with torch.enable_grad():
-                out = self.objective()
-                grads = torch.autograd.grad(out, self.params, allow_unused=True)
+                out = self.objective(*values)
+                found = iter(torch.autograd.grad(out, autodiff, allow_unused=True)
+                             if autodiff else ())
             value = float(out.detach())
+            grads = [self._given_gradient(p, values) if any(p is k for k in self.gradients)
+                     else next(found) for p in self.params]
         grads = [g.detach() if g is not None else torch.zeros_like(p)
                  for p, g in zip(self.params, grads)]
-        return self.combine(value, grads) if self.combine is not None else (value, grads)
+        return value, grads
+
+    def _given_gradient(self, param: torch.Tensor, values: tuple) -> torch.Tensor:
+        (fn,) = [f for k, f in self.gradients.items() if k is param]
+        with torch.no_grad():
+            return torch.as_tensor(fn(*values), dtype=param.dtype, device=param.device)
+
+    def _pending_gradient_updates(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """The new values of ``gradient_updates``, computed from the point before any is
+        applied (the original ran them together with the gradient)."""
+        updates = self.gradient_updates
+        if updates is None or callable(updates):
+            return []
+        with torch.no_grad():
+            return [(target, torch.as_tensor(fn())) for target, fn in updates.items()]
+
+    def _apply_gradient_updates(self, pending: list[tuple[torch.Tensor, torch.Tensor]]) -> None:
+        if callable(self.gradient_updates):
+            self.gradient_updates()
+        with torch.no_grad():
+            for target, value in pending:
+                target.copy_(value)
 
     @staticmethod
     def _dot(a: list[torch.Tensor], b: list[torch.Tensor]) -> float:
@@ -179,16 +255,37 @@ class BatchGradientDescent:
             self._constrain()
 
     # -- the optimiser -------------------------------------------------------------------------
-    def minimize(self, steps: int) -> list[StepStats]:
-        """Take up to ``steps`` line-searched steps; returns per-step statistics."""
+    def minimize(self, *args: Any, steps: int | None = None) -> list[StepStats]:
+        """Take up to ``steps`` line-searched steps (default ``max_iter``); returns
+        per-step statistics. With ``inputs`` the positional arguments are the input values
+        (with ``accumulate``, batches of them); without, the one positional argument may be
+        ``steps``."""
+        if self.inputs is None:
+            if len(args) > 1:
+                raise ConfigError("minimize takes at most one positional argument (steps) "
+                                  "when the optimiser has no inputs.")
+            if args:
+                steps = int(args[0])
+            self._values = ()
+        else:
+            expected = self.inputs if isinstance(self.inputs, int) else len(self.inputs)
+            if not self.accumulate and len(args) != expected:
+                raise ConfigError(f"minimize needs {expected} input values, got {len(args)}.")
+            if self.accumulate and not args:
+                raise ConfigError("accumulate=True: minimize needs at least one batch.")
+            self._values = tuple(args)
+        if steps is None:
+            steps = self.max_iter
         self._cache = None  # the objective (its batch) may have changed since the last call
         if self.reset_conjugate:
             self._prev_grad = self._prev_dir = self._prev_slope = None
         if self.reset_alpha:
             self.alpha = self.init_alpha
             self._prev_slope = None
-        stats = []
-        for _ in range(steps):
+        stats: list[StepStats] = []
+        iteration = 0
+        while iteration != steps:  # steps -1: until one of the convergence tests breaks
+            iteration += 1
             before = self.evaluations
             value, grad = self._cache if self._cache is not None else self._value_and_grad()
             self._cache = None
@@ -225,6 +322,8 @@ class BatchGradientDescent:
             if self.verbose:
                 log.info("BGD step: objective %.8g, step %.4g, |grad| %.4g, %d evaluations",
                          value, taken * dir_size, grad_size, self.evaluations - before)
+            if taken * dir_size < self.tol:
+                break  # the steps have become smaller than tol: converged
         return stats
 
     def _direction(self, grad: list[torch.Tensor]) -> tuple[list[torch.Tensor], bool]:
