@@ -18,3 +18,20 @@ def test_deprecated_name_reads_the_same_arrays(tmp_path):
     np.testing.assert_array_equal(old.y, new.y)
     conv = HDF5ViewConverter((2, 2, 3))
     np.testing.assert_array_equal(conv.topo_view_to_design_mat(conv.design_mat_to_topo_view(X)), X)
+
+
+def test_alias_dict():
+    import pytest
+
+    from pylearn2.datasets.hdf5 import alias_dict
+
+    d = alias_dict()
+    d["features", "X"] = 1
+    d["targets"] = 2
+    assert d["X"] == d["features"] == 1 and "X" in d and d["targets"] == 2
+    d["X"] = 5
+    assert d["features"] == 5 and len(d) == 2
+    with pytest.raises(KeyError):
+        d["targets", "X"] = 3
+    del d["X"]
+    assert "features" not in d and "X" not in d and d.get("X", 0) == 0

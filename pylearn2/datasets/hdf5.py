@@ -92,3 +92,6 @@ def _multi_source(filename: str, sources: Sequence[str], spaces: Any,
         names = [a if a is not None else s for a, s in zip(aliases, sources)]
     data = tuple(_read(filename, sources, start, stop))
     return VectorSpacesDataset(data=data, data_specs=(CompositeSpace(spaces), tuple(names)))
+
+
+from pylearn2.datasets.alias_dict import alias_dict  # noqa: E402,F401,I001 (original path)
