@@ -71,7 +71,7 @@ def test_progress_on_a_terminal(tmp_path):
     assert "ETA " in frames  # from the second epoch on
     assert "batch/s" in frames and "/200" in frames  # the bar counts the epoch's 200 batches
     assert "monitoring" in frames
-    assert "last monitor: train_objective" in frames
+    assert "last monitor: train_objective" in frames and "running objective " in frames
     lines = [line for line in frames.splitlines() if line.startswith("epoch 3/3:")]
     assert lines and lines[0].index("train_objective") < lines[0].index("valid_objective")
 

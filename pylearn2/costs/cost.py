@@ -43,6 +43,7 @@ class Cost(InitArgsMixin):
     def get_gradients(self, model, data: Any, **kwargs: Any) -> tuple[Gradients, dict]:
         """Gradients of :meth:`expr` w.r.t. the model's trainable parameters."""
         value = self.expr(model, data, **kwargs)
+        self.last_batch_value = None if value is None else value.detach()  # progress display
         if value is None:
             raise NotImplementedError(
                 f"{type(self).__name__}.expr() returned None (intractable value), so the cost "

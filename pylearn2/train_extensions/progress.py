@@ -35,6 +35,10 @@ class ProgressDisplay(TrainExtension):
         self._run_started: float | None = None
         self._epochs_this_run = 0
         self._total: int | None = None
+        self._sum: Any = None
+        self._count = 0
+        self._shown = 0.0
+        self._last = ""
 
     def on_epoch_begin(self, model: Any = None, algorithm: Any = None, **kwargs: Any) -> None:
         self._started = time.time()
@@ -49,9 +53,11 @@ class ProgressDisplay(TrainExtension):
         total = getattr(algorithm, "batches_per_epoch", lambda: None)()
         self._bar = tqdm(desc=self._describe(epoch), unit="batch", leave=False,
                          dynamic_ncols=True, total=total)
+        self._sum, self._count, self._shown = None, 0, 0.0
         last = latest_objective(model.monitor)
+        self._last = f"last monitor: {last}" if last else ""
         if last:
-            self._bar.set_postfix_str(f"last monitor: {last}", refresh=False)
+            self._bar.set_postfix_str(self._last, refresh=False)
 
     def _describe(self, epoch: int) -> str:
         text = f"epoch {epoch}/{self._total}" if self._total else f"epoch {epoch}"
@@ -60,9 +66,22 @@ class ProgressDisplay(TrainExtension):
             text += f" (ETA {format_duration(per_epoch * (self._total - epoch + 1))})"
         return text
 
-    def on_batch_end(self, **kwargs: Any) -> None:
-        if self._bar is not None:
-            self._bar.update(1)
+    def on_batch_end(self, algorithm: Any = None, **kwargs: Any) -> None:
+        if self._bar is None:
+            return
+        self._bar.update(1)
+        value = getattr(getattr(algorithm, "cost", None), "last_batch_value", None)
+        if value is None:
+            return
+        # summed on the device; read (one sync) only when the bar is redrawn
+        self._sum = value if self._count == 0 else self._sum + value
+        self._count += 1
+        now = time.time()
+        if now - self._shown >= 0.5:
+            self._shown = now
+            text = f"running objective {float(self._sum) / self._count:.4g}"
+            self._bar.set_postfix_str(text + (f", {self._last}" if self._last else ""),
+                                      refresh=False)
 
     def on_epoch_end(self, **kwargs: Any) -> None:
         self._epochs_this_run += 1
