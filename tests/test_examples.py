@@ -109,7 +109,7 @@ def test_rbm_mnist_example_tiny(fake_mnist):
 
 
 @pytest.mark.parametrize("name,changes", [
-    ("grbm_smd_patches.yaml", [("num_patches: 20000", "num_patches: 200"), ("nhid: 100", "nhid: 5"),
+    ("grbm_smd_patches.yaml", [("num_patches: 20000", "num_patches: 200"), ("nhid: 400", "nhid: 5"),
                                ("max_epochs: 5", "max_epochs: 1"), ("monitoring_batches: 20",
                                                                     "monitoring_batches: 2")]),
     ("kmeans_patches.yaml", [("num_patches: 20000", "num_patches: 500"), ("k: 64", "k: 5")]),
