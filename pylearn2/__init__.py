@@ -7,6 +7,13 @@ training algorithms, termination criteria, extensions and analysis scripts all r
 
 __version__ = "0.1.0"
 
+# OpenMP threads that wait passively share cores with other processes; the setting only
+# counts before torch is loaded, so it is made here, ahead of every torch import (a value
+# the user set is kept). See pylearn2.utils.threads.
+import os as _os  # noqa: E402
+
+_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 # Composition root: the monitor and the YAML layer register themselves with the model-file
 # layer (pylearn2.utils.serial) when imported, so a plain ``serial.load`` restores monitors
 # and ``serial.load_train_file`` reads YAML however the library is entered.

@@ -94,6 +94,17 @@ class Model(InitArgsMixin, torch.nn.Module):
             return True
         return any(child.has_constraints() for child in self.submodels())
 
+    def constraint_targets(self) -> list[Model]:
+        """The models whose own ``enforce_constraints`` does the work, found once so the
+        training step calls them directly instead of walking the module tree per step
+        (a model that overrides ``enforce_constraints`` is taken whole, its children
+        left to it; the rest are looked through). Empty when nothing is constrained."""
+        if not self.has_constraints():
+            return []
+        if type(self).enforce_constraints is not Model.enforce_constraints:
+            return [self]
+        return [target for child in self.submodels() for target in child.constraint_targets()]
+
     def submodels(self) -> list[Model]:
         """The nearest Model descendants (looking through ModuleLists and plain Modules)."""
         found: list[Model] = []

@@ -51,6 +51,11 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", default=None,
                         help="cpu, cuda or cuda:N (default: PYLEARN2_DEVICE, else cuda if "
                              "available)")
+    parser.add_argument("--threads", type=int, default=None, metavar="N",
+                        help="torch compute threads (default: the cores this process may use)")
+    parser.add_argument("--compile", action="store_true",
+                        help="compile the training step with torch.compile (the algorithm's "
+                             "compile: true; falls back to eager with a log line)")
     add_allow_flag(parser)
     return parser
 
@@ -63,6 +68,9 @@ def run(args: argparse.Namespace) -> int:
         os.environ["PYLEARN2_PROGRESS"] = "off"
     if args.device:
         os.environ["PYLEARN2_DEVICE"] = args.device
+    from pylearn2.utils.threads import configure_threads
+
+    configure_threads(args.threads)
     from pylearn2.scripts._experiment import load_experiment
 
     quick = args.print_config or args.check
@@ -90,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
             os.environ["PYLEARN2_TRAIN_PHASE"] = f"phase{number}"
             log.info("Phase %d of %d", number, len(jobs))
         _prepare_outputs(job, experiment, nodes, args, number if len(jobs) > 1 else None)
+        if args.compile and hasattr(job.algorithm, "compile"):
+            job.algorithm.compile = True
         kwargs = {"time_budget": args.time_budget}
         if args.resume:
             kwargs["resume"] = True

@@ -98,6 +98,8 @@ class MinibatchAlgorithm(TrainingAlgorithm):
         self.data_specs = self.cost.get_data_specs(model)
         self._composite = isinstance(self.data_specs[0], CompositeSpace)
         self._constrained = model.has_constraints()
+        targets = getattr(model, "constraint_targets", None)  # found once, see Model
+        self._constraint_targets = (targets() if targets else [model]) if self._constrained else []
         self.rng = np.random.default_rng(seed_sequence(seed))
         self.monitor = Monitor.get_monitor(model)
         if self.monitoring_dataset is not None:
@@ -152,7 +154,8 @@ class MinibatchAlgorithm(TrainingAlgorithm):
     def _enforce_constraints(self) -> None:
         if self._constrained:
             with torch.no_grad():
-                self.model.enforce_constraints()
+                for target in self._constraint_targets:  # found once at setup
+                    target.enforce_constraints()
         extensions = getattr(self.model, "extensions", None)
         if extensions:
             with torch.no_grad():

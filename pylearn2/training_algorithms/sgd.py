@@ -35,6 +35,7 @@ from pylearn2.training_algorithms.schedules import (
 )
 from pylearn2.training_algorithms.sgd_callbacks import EpochMonitor, PatienceBasedTermCrit  # noqa: F401
 from pylearn2.utils import distributed
+from pylearn2.utils.compiled import CompiledOrEager
 from pylearn2.utils.exc import ConfigError, DivergenceError
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,14 @@ class SGD(MinibatchAlgorithm):
         ``'cpu'``, ``'cuda'``, ``'cuda:N'``; default ``PYLEARN2_DEVICE`` or CUDA when present.
     init_momentum : float, optional
         Deprecated spelling of ``learning_rule: Momentum {init_momentum: ...}``.
+    compile : bool
+        Compile the cost's expression (whose autodiff gives the gradients) with
+        ``torch.compile``; a cost or model that cannot be compiled runs eager, with one
+        log line saying why (see pylearn2.utils.compiled). Off by default.
+    precision : str, optional
+        ``'bf16'``: run the cost's forward under ``torch.autocast`` in bfloat16
+        (parameters and updates stay in their own dtype); recorded in the monitor as
+        the channel ``autocast_bf16``. Default None: the model's dtype throughout.
     """
 
     def __init__(
@@ -103,6 +112,8 @@ class SGD(MinibatchAlgorithm):
         seed: Any = (2012, 10, 5),
         device: str | None = None,
         init_momentum: float | None = None,
+        compile: bool = False,
+        precision: str | None = None,
     ) -> None:
         if init_momentum is not None:
             if learning_rule is not None:
@@ -126,6 +137,11 @@ class SGD(MinibatchAlgorithm):
         self.learning_rule = learning_rule
         self.train_iteration_mode = train_iteration_mode or "shuffled_sequential"
         self.monitoring_costs = monitoring_costs
+        if precision not in (None, "bf16", "float32"):
+            raise ConfigError(f"SGD precision must be 'bf16' or omitted (float32), got "
+                              f"{precision!r}.")
+        self.compile = bool(compile)
+        self.precision = precision
         self._dataset_size: int | None = None
 
     # -- setup -------------------------------------------------------------------------
@@ -143,6 +159,43 @@ class SGD(MinibatchAlgorithm):
         self.rule.setup(named)
         self.monitor.add_global_channels(lambda: {"learning_rate": self.learning_rate})
         self.rule.add_channels_to_monitor(self.monitor, self.monitoring_dataset)
+        self._setup_forward()
+
+    def _setup_forward(self) -> None:
+        """The per-step forward, built once: the cost's expression (compiled when asked)
+        for plain-autodiff costs, None for costs with their own gradients."""
+        self._forward = None
+        if self.precision == "bf16":
+            self.monitor.add_global_channels(lambda: {"autocast_bf16": 1.0})
+        if self.cost.has_custom_gradients():
+            if self.compile:
+                log.warning("compile: %s supplies its own gradients; running it eager.",
+                            type(self.cost).__name__)
+            return
+        expr = self.cost.expr
+        if self.compile:
+            expr = CompiledOrEager(expr, f"{type(self.cost).__name__} on "
+                                   f"{type(self.model).__name__}")
+        self._forward = expr
+
+    def _gradients(self, data: Any) -> tuple[dict, dict]:
+        """Gradients for one batch. Plain-autodiff costs differentiate the expression
+        w.r.t. the parameter list kept since setup (no walk of the module tree per step)."""
+        if self.precision == "bf16":
+            with torch.autocast(self.device_.type, dtype=torch.bfloat16):
+                if self._forward is None:
+                    return self.cost.get_gradients(self.model, data)
+                value = self._forward(self.model, data)
+        elif self._forward is None:
+            return self.cost.get_gradients(self.model, data)
+        else:
+            value = self._forward(self.model, data)
+        if value is None:
+            return self.cost.get_gradients(self.model, data)  # its message explains
+        self.cost.last_batch_value = value.detach()
+        grads = torch.autograd.grad(value, self.params, allow_unused=True)
+        return {p: (g if g is not None else torch.zeros_like(p))
+                for p, g in zip(self.params, grads)}, {}
 
     def _batch_extensions(self) -> list[Any]:
         return [UpdateCallback(cb) for cb in self.update_callbacks]
@@ -161,7 +214,7 @@ class SGD(MinibatchAlgorithm):
     def _update(self, data: Any, total: int, local: int) -> None:
         provided = None
         if local:
-            grads, updates = self.cost.get_gradients(self.model, data)
+            grads, updates = self._gradients(data)
             provided = [p in grads for p in self.params]
             grad_list = [grads[p] if given else torch.zeros_like(p)
                          for p, given in zip(self.params, provided)]
