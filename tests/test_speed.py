@@ -174,3 +174,30 @@ def test_import_sets_a_passive_wait_policy_unless_the_user_chose_one():
     out = subprocess.run([sys.executable, "-c", code], env={**env, "OMP_WAIT_POLICY": "ACTIVE"},
                          capture_output=True, text=True)
     assert out.stdout.strip() == "ACTIVE", out.stderr
+
+
+def test_device_resident_batches_equal_the_dataset_iterator(monkeypatch):
+    """The resident path (forced on CPU through its budget variable) serves the same
+    batches in the same order, so training is bit-identical."""
+    from pylearn2.training_algorithms.resident_data import ResidentData
+
+    data = classification_data(n=37)
+    specs = classifier().get_default_cost().get_data_specs(classifier())
+    resident = ResidentData(data, specs, torch.device("cpu"), torch.float32)
+    rng_a, rng_b = np.random.default_rng(3), np.random.default_rng(3)
+    ours = list(resident.batches("shuffled_sequential", 10, None, rng_a))
+    theirs = list(data.iterator(mode="shuffled_sequential", batch_size=10, rng=rng_b,
+                                data_specs=specs, return_tuple=True))
+    assert len(ours) == len(theirs) == 4
+    for a, b in zip(ours, theirs):
+        for x, y in zip(a, b):
+            torch.testing.assert_close(x, torch.as_tensor(y).to(x.dtype), rtol=0, atol=0)
+
+    plain = _job()
+    plain.main_loop()
+    monkeypatch.setenv("PYLEARN2_DEVICE_DATA_MIB", "64")
+    kept = _job()
+    kept.main_loop()
+    assert kept.algorithm._resident[1] is not None and plain.algorithm._resident[1] is None
+    for p, q in zip(plain.model.parameters(), kept.model.parameters()):
+        torch.testing.assert_close(p, q, rtol=0, atol=0)

@@ -19,6 +19,7 @@ import torch
 from pylearn2.monitor import Monitor
 from pylearn2.space import CompositeSpace
 from pylearn2.train_extensions.base import ExtensionHooks
+from pylearn2.training_algorithms.resident_data import ResidentData
 from pylearn2.training_algorithms.training_algorithm import TrainingAlgorithm, reconcile_batch_size
 from pylearn2.utils import distributed
 from pylearn2.utils.device import model_dtype, resolve_device, to_device
@@ -135,14 +136,29 @@ class MinibatchAlgorithm(TrainingAlgorithm):
         self._start_epoch()
         self._dataset_size = dataset.get_num_examples()
         assert self.batch_size is not None  # set by _setup_minibatch
-        iterator = dataset.iterator(
-            mode=mode, batch_size=self.batch_size * distributed.world_size(),
-            num_batches=self.batches_per_iter, rng=self.rng, data_specs=self.data_specs,
-            return_tuple=True,
-        )
+        resident = self._resident_data(dataset)
+        if resident is not None:  # on the device already: batches gathered there
+            iterator: Any = resident.batches(mode, self.batch_size * distributed.world_size(),
+                                             self.batches_per_iter, self.rng)
+        else:
+            iterator = dataset.iterator(
+                mode=mode, batch_size=self.batch_size * distributed.world_size(),
+                num_batches=self.batches_per_iter, rng=self.rng, data_specs=self.data_specs,
+                return_tuple=True,
+            )
         for batch in iterator:
             data, total, local = self._prepare_batch(batch)
             yield data, total, local
+
+    def _resident_data(self, dataset: DatasetLike) -> ResidentData | None:
+        """The dataset kept on the device (converted once) when it fits the budget."""
+        cached = getattr(self, "_resident", None)
+        if cached is not None and cached[0] is dataset:
+            return cached[1]
+        resident = (ResidentData(dataset, self.data_specs, self.device_, self.dtype_)
+                    if ResidentData.fits(dataset, self.device_) else None)
+        self._resident = (dataset, resident)
+        return resident
 
     def _prepare_batch(self, batch: tuple) -> tuple[Any, int, int]:
         total = batch[0].shape[0]
