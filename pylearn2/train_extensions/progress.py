@@ -61,12 +61,12 @@ class ProgressDisplay(TrainExtension):
 
     def _describe(self, epoch: int) -> str:
         text = f"epoch {epoch}/{self._total}" if self._total else f"epoch {epoch}"
-        if self._total and self._epochs_this_run:
+        if self._total and self._epochs_this_run and self._run_started is not None:
             per_epoch = (time.time() - self._run_started) / self._epochs_this_run
             text += f" (ETA {format_duration(per_epoch * (self._total - epoch + 1))})"
         return text
 
-    def on_batch_end(self, algorithm: Any = None, **kwargs: Any) -> None:
+    def on_batch_end(self, batch_size: int = 0, algorithm: Any = None, **kwargs: Any) -> None:
         if self._bar is None:
             return
         self._bar.update(1)
@@ -83,12 +83,13 @@ class ProgressDisplay(TrainExtension):
             self._bar.set_postfix_str(text + (f", {self._last}" if self._last else ""),
                                       refresh=False)
 
-    def on_epoch_end(self, **kwargs: Any) -> None:
+    def on_epoch_end(self, epoch: int = 0, **kwargs: Any) -> None:
         self._epochs_this_run += 1
         if self._bar is not None:
             self._bar.set_description_str(self._bar.desc + " monitoring")
 
-    def on_monitor(self, model: Any = None, **kwargs: Any) -> None:
+    def on_monitor(self, model: Any = None, dataset: Any = None, algorithm: Any = None,
+                   **kwargs: Any) -> None:
         self._close()
         if self._started:
             line = epoch_summary(model.monitor, time.time() - self._started, self._total)
@@ -97,7 +98,7 @@ class ProgressDisplay(TrainExtension):
             elif distributed.is_main():
                 print(line, file=sys.stderr)
 
-    def on_train_end(self, **kwargs: Any) -> None:
+    def on_train_end(self, stop_reason: Any = None, **kwargs: Any) -> None:
         self._close()
 
     def _close(self) -> None:
@@ -115,7 +116,8 @@ class CSVLogWriter(TrainExtension):
         self.path = path
         self._log: CSVLog | None = None
 
-    def on_monitor(self, model: Any = None, train: Any = None, **kwargs: Any) -> None:
+    def on_monitor(self, model: Any = None, dataset: Any = None, algorithm: Any = None,
+                   train: Any = None, **kwargs: Any) -> None:
         if not distributed.is_main():
             return
         if self._log is None:
