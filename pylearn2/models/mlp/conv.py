@@ -30,16 +30,45 @@ BC01 = ("b", "c", 0, 1)
 logger = logging.getLogger(__name__)
 
 
+MONITOR_STYLES = ("classification", "detection")
+
+
+def _check_monitor_style(owner: str, monitor_style: str) -> None:
+    if monitor_style not in MONITOR_STYLES:
+        raise ConfigError(f"{owner}: monitor_style must be 'classification' or 'detection', "
+                          f"got {monitor_style!r}.")
+
+
 class ConvNonlinearity(InitArgsMixin):
-    """An elementwise function applied after the convolution (and before pooling)."""
+    """An elementwise function applied after the convolution (and before pooling).
+
+    It also names the layer's state channels: :meth:`get_monitoring_channels_from_state`
+    gives the activation statistics over examples (each (channel, row, column) position a
+    unit, as in the original), plus target channels where the nonlinearity defines them.
+    """
 
     def apply(self, z: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
+    def get_monitoring_channels_from_state(self, state: torch.Tensor, target: Any = None,
+                                           cost_fn: Any = None) -> dict[str, torch.Tensor]:
+        return activation_channels(state)
+
 
 class IdentityConvNonlinearity(ConvNonlinearity):
+    """No nonlinearity; with targets, ``misclass``: the share of examples with any output
+    on the wrong side of 0.5."""
+
     def apply(self, z: torch.Tensor) -> torch.Tensor:
         return z
+
+    def get_monitoring_channels_from_state(self, state: torch.Tensor, target: Any = None,
+                                           cost_fn: Any = None) -> dict[str, torch.Tensor]:
+        out = super().get_monitoring_channels_from_state(state, target, cost_fn)
+        if target is not None:
+            wrong = (target != (state > 0.5).to(state.dtype)).amax(dim=1)
+            out["misclass"] = wrong.to(state.dtype).mean()
+        return out
 
 
 class RectifierConvNonlinearity(ConvNonlinearity):
@@ -51,11 +80,41 @@ class RectifierConvNonlinearity(ConvNonlinearity):
 
 
 class SigmoidConvNonlinearity(ConvNonlinearity):
-    def __init__(self, monitor_style: str = "detection") -> None:
+    """The logistic sigmoid. With targets (the output layer) its channels are the
+    original's detection set whatever ``monitor_style`` says (the original checked the
+    argument only): ``01_loss``, ``kl`` (the layer's cost, when it defines one),
+    ``precision``, ``recall``, ``f1`` over all outputs, and ``per_output_{precision,
+    recall,f1}_{max,mean,min}`` with the counts summed over the batch and channel axes."""
+
+    def __init__(self, monitor_style: str = "classification") -> None:
+        _check_monitor_style("SigmoidConvNonlinearity", monitor_style)
         self.monitor_style = monitor_style
 
     def apply(self, z: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(z)
+
+    def get_monitoring_channels_from_state(self, state: torch.Tensor, target: Any = None,
+                                           cost_fn: Any = None) -> dict[str, torch.Tensor]:
+        out = super().get_monitoring_channels_from_state(state, target, cost_fn)
+        if target is None:
+            return out
+        y_hat, y = (state > 0.5).to(state.dtype), (target > 0.5).to(state.dtype)
+        out["01_loss"] = (y != y_hat).to(state.dtype).mean()
+        if cost_fn is not None:
+            out["kl"] = cost_fn(target, state).detach()
+        for prefix, dims in (("", None), ("per_output_", (0, 1))):
+            tp, fp = (y * y_hat).sum(dims), ((1 - y) * y_hat).sum(dims)
+            precision = tp / (tp + fp).clamp_min(1.0)
+            recall = tp / y.sum(dims).clamp_min(1.0)
+            f1 = 2 * precision * recall / (precision + recall).clamp_min(1.0)
+            for name, value in (("precision", precision), ("recall", recall), ("f1", f1)):
+                if dims is None:
+                    out[name] = value
+                else:
+                    out.update({f"{prefix}{name}_max": value.max(),
+                                f"{prefix}{name}_mean": value.mean(),
+                                f"{prefix}{name}_min": value.min()})
+        return out
 
 
 class TanhConvNonlinearity(ConvNonlinearity):
@@ -126,6 +185,7 @@ class ConvElemwise(Layer):
         self.pool_stride = tuple(pool_stride) if pool_stride is not None else None
         self.tied_b = bool(tied_b)
         self.kernel_stride = tuple(int(k) for k in kernel_stride)
+        _check_monitor_style(repr(layer_name), monitor_style)
         self.monitor_style = monitor_style
         for name, fn in (("detector_normalization", detector_normalization),
                          ("output_normalization", output_normalization)):
@@ -216,13 +276,22 @@ class ConvElemwise(Layer):
         return self.W.detach().cpu().numpy().transpose(0, 2, 3, 1)
 
     def get_layer_monitoring_channels(self, state_below=None, state=None, targets=None):
+        """Kernel norms, then the nonlinearity's channels of the state (and targets, for
+        the output layer). ``monitor_style`` is checked, as the original did; the channels
+        follow the nonlinearity."""
         norms = self.W.detach().pow(2).sum(dim=(1, 2, 3)).sqrt()
         channels = {"kernel_norms_min": norms.min(), "kernel_norms_mean": norms.mean(),
                     "kernel_norms_max": norms.max()}
+        if state is None and state_below is not None:
+            state = self.fprop(state_below)
         if state is not None:
-            channels.update(activation_channels(state.transpose(0, 1).reshape(
-                state.shape[1], -1).transpose(0, 1)))
+            channels.update(self._state_channels(state.detach(), targets))
         return channels
+
+    def _state_channels(self, state: torch.Tensor, targets: Any) -> dict[str, torch.Tensor]:
+        own_cost = type(self).cost is not Layer.cost
+        return self.nonlinearity.get_monitoring_channels_from_state(
+            state, targets, self.cost if own_cost else None)
 
 
 class ConvRectifiedLinear(ConvElemwise):
@@ -311,7 +380,8 @@ class MaxoutConvC01B(ConvElemwise):
                                  max_pool(z, self.pool_shape, self.pool_stride))
         return Conv2DSpace.convert(pooled, BC01, ("c", 0, 1, "b"))
 
-    def get_layer_monitoring_channels(self, state_below=None, state=None, targets=None):
-        if state is not None:
-            state = Conv2DSpace.convert(state, ("c", 0, 1, "b"), BC01)
-        return super().get_layer_monitoring_channels(state_below, state, targets)
+    def _state_channels(self, state: torch.Tensor, targets: Any) -> dict[str, torch.Tensor]:
+        """Activation statistics with each output channel a unit (over examples and
+        positions), as the original's convolutional maxout reports them."""
+        per_channel = state.reshape(state.shape[0], -1).transpose(0, 1)  # c01b -> (01b, c)
+        return activation_channels(per_channel)
