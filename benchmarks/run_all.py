@@ -1,28 +1,42 @@
 """Run every benchmark in this folder (``make bench``); each prints ratios against a
-plain PyTorch baseline measured in the same run. Uses all cores."""
+plain PyTorch baseline measured in the same run, and all results are written to
+benchmarks/results.json. Uses the cores this process may use. ``BENCH_COMPILE=1`` also
+times the compiled step (its compile takes a minute or more on a small CPU)."""
 
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import sys
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["bench_sgd", "bench_iteration"]
+BENCHMARKS = ["bench_sgd", "bench_small", "bench_iteration", "bench_startup"]
 
 
 def main() -> int:
     import torch
 
-    torch.set_num_threads(os.cpu_count() or 1)
+    from pylearn2.utils.threads import configure_threads
+
+    configure_threads()
     sys.path.insert(0, str(HERE))
+    results: dict[str, object] = {
+        "torch": torch.__version__, "threads": torch.get_num_threads(),
+        "device": "cuda" if torch.cuda.is_available() else "cpu",
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     for name in BENCHMARKS:
         if not (HERE / f"{name}.py").exists():
             continue
         print(f"== {name}")
-        importlib.import_module(name).main([])
+        argv = ["--compile"] if name == "bench_sgd" and os.environ.get("BENCH_COMPILE") else []
+        results[name] = importlib.import_module(name).main(argv)
         print()
+    out = Path(os.environ.get("BENCH_RESULTS", HERE / "results.json"))
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"results written to {out}")
     return 0
 
 
