@@ -125,7 +125,7 @@ def test_reexported_module_attribute_is_refused():
     import pylearn2.utils.serial as serial_module
 
     assert hasattr(serial_module, "os")
-    with pytest.raises(UnsafeObjectError, match="'os'"):
+    with pytest.raises(UnsafeObjectError, match="leads to 'os.system'"):
         load("!import pylearn2.utils.serial.os.system")
     with pytest.raises(UnsafeObjectError, match="'posix'|'os'"):
         load("!import pylearn2.utils.serial.os")
@@ -250,13 +250,13 @@ def test_undefined_variable_in_a_key_names_its_line(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("name,why", [
-    ("torch.builtins.eval", "'builtins'"),  # a module re-exported by torch
+    ("torch.builtins.eval", "not in the allowlist"),  # a module re-exported by torch
     ("pylearn2.utils.serial.format.np.load", "numpy.load"),  # a denied function reached by alias
     ("pylearn2.utils.serial.format.torch.hub.load_state_dict_from_url", "torch.hub"),
-    ("torch.serialization.pickle.loads", "refused"),
-    ("numpy.lib.npyio.NpzFile", "refused"),
-    ("torch.utils.benchmark.Timer", "refused"),  # executes statement strings
-    ("torch.jit.load", "refused"),
+    ("torch.serialization.pickle.loads", "not in the allowlist"),
+    ("numpy.lib.npyio.NpzFile", "not in the allowlist"),
+    ("torch.utils.benchmark.Timer", "not in the allowlist"),  # executes statement strings
+    ("torch.jit.load", "not in the allowlist"),
     ("pylearn2.utils.allowlist.allow_module", "refused"),  # would widen the allowlist
     ("pylearn2.config.yaml_parse.load", "allow= argument"),
     ("pylearn2.utils.serial.load", "!pkl:"),
