@@ -105,12 +105,19 @@ def bench_tiny(n: int, repeats: int) -> dict[str, float]:
     model = MLP(nvis=784, seed=[1, 2, 3], layers=[Softmax(n_classes=10, layer_name="y", irange=0.05)])
     job = _train(X, y, 10, model)
     plain = PlainSoftmax(X, y, 10, list(model.parameters()))
-    t = alternate({"plain": plain.epoch, "pylearn2": lambda: job.algorithm.train(job.dataset)}, repeats)
+    return _per_step(f"tiny 784-10, batch {BATCH}", job, plain, n, repeats, 0.05)
+
+
+def _per_step(label: str, job: Train, plain: _Plain, n: int, repeats: int,
+              aim_ms: float) -> dict[str, float]:
+    """Alternate library and plain epochs; print and return milliseconds per step."""
+    t = alternate({"plain": plain.epoch, "pylearn2": lambda: job.algorithm.train(job.dataset)},
+                  repeats)
     out = {k: _ms_per_step(v, n) for k, v in t.items()}
-    print(f"tiny 784-10, batch {BATCH}: plain {out['plain']:.3f} ms/step, pylearn2 "
-          f"{out['pylearn2']:.3f} ms/step, +{out['pylearn2'] - out['plain']:.3f} ms (aim <= +0.05)")
-    return {"plain_ms": out["plain"], "pylearn2_ms": out["pylearn2"],
-            "overhead_ms": out["pylearn2"] - out["plain"]}
+    extra = out["pylearn2"] - out["plain"]
+    print(f"{label}: plain {out['plain']:.3f} ms/step, pylearn2 {out['pylearn2']:.3f} ms/step, "
+          f"{extra:+.3f} ms (aim <= +{aim_ms})")
+    return {"plain_ms": out["plain"], "pylearn2_ms": out["pylearn2"], "overhead_ms": extra}
 
 
 def bench_features(n: int, repeats: int) -> dict[str, float]:
@@ -120,13 +127,8 @@ def bench_features(n: int, repeats: int) -> dict[str, float]:
         Softmax(n_classes=3, layer_name="y", irange=0.1, max_col_norm=1.0)])
     job = _train(X, y, 3, model, learning_rule=Momentum(0.5), cost=Dropout())
     plain = PlainFeatureMLP(X, y, 3, list(model.parameters()))
-    t = alternate({"plain": plain.epoch, "pylearn2": lambda: job.algorithm.train(job.dataset)}, repeats)
-    out = {k: _ms_per_step(v, n) for k, v in t.items()}
-    print(f"MLP 20-16-3 momentum+max_col_norm+Dropout, batch {BATCH}: plain {out['plain']:.3f} "
-          f"ms/step, pylearn2 {out['pylearn2']:.3f} ms/step, "
-          f"+{out['pylearn2'] - out['plain']:.3f} ms (aim <= +0.15)")
-    return {"plain_ms": out["plain"], "pylearn2_ms": out["pylearn2"],
-            "overhead_ms": out["pylearn2"] - out["plain"]}
+    return _per_step(f"MLP 20-16-3 momentum+max_col_norm+Dropout, batch {BATCH}", job, plain,
+                     n, repeats, 0.15)
 
 
 def bench_monitor(n: int, repeats: int) -> dict[str, float]:
