@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from pylearn2.utils import allowlist, serial
+from pylearn2.utils import allowlist, limits, serial
 from pylearn2.utils.exc import ConfigError, Pylearn2Error, did_you_mean
 from pylearn2.utils.init_args import effective_parameters
 from pylearn2.utils.string_utils import preprocess
@@ -195,9 +195,12 @@ def load(stream: Any, environ: Mapping[str, str] | None = None, instantiate: boo
 def _parse_and_build(text: str, source: str, environ: Mapping[str, str] | None,
                      instantiate: bool) -> Any:
     try:
-        graph = yaml.load(text, Loader=_make_loader(source))
+        graph = _load_bounded(text, _make_loader(source), source)
     except Pylearn2Error:
         raise
+    except RecursionError:
+        raise YAMLConfigError(f"{source}: the YAML document is nested too deeply to read (limit "
+                              f"{limits.max_nesting()} levels).") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         problem = getattr(err, "problem", None) or str(err)
@@ -208,6 +211,54 @@ def _parse_and_build(text: str, source: str, environ: Mapping[str, str] | None,
     if not instantiate:
         return graph
     return _Builder(environ or {}).build(graph)
+
+
+MAX_EXPANDED_NODES = 1_000_000
+
+
+def _load_bounded(text: str, loader_class: Any, source: str) -> Any:
+    """Parse like ``yaml.load``, refusing deep nesting and alias bombs before building."""
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_node_bounds(node, source)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _check_node_bounds(root: yaml.Node, source: str) -> None:
+    """Nesting depth and size with every alias expanded, computed without expanding."""
+    depth_cap = limits.max_nesting()
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, depth, children_done = stack.pop()
+        if depth > depth_cap:
+            raise YAMLConfigError(f"{_Where(source, node.start_mark)}: the YAML document is "
+                                  f"nested more than {depth_cap} levels deep; set "
+                                  "PYLEARN2_MAX_NESTING higher if this is intended.")
+        if isinstance(node, yaml.ScalarNode):
+            sizes[id(node)] = 1
+            continue
+        children = [c for pair in node.value for c in pair] if isinstance(node, yaml.MappingNode) \
+            else list(node.value)
+        if children_done:
+            total = 1 + sum(sizes[id(c)] for c in children)
+            sizes[id(node)] = total
+            if total > MAX_EXPANDED_NODES:
+                raise YAMLConfigError(
+                    f"{_Where(source, node.start_mark)}: with its aliases (*name) expanded this "
+                    f"YAML node holds more than {MAX_EXPANDED_NODES} values; aliases may not be "
+                    "used to build huge documents.")
+            continue
+        if id(node) in sizes:
+            continue
+        sizes[id(node)] = 0  # a node reached again while open is a recursive alias
+        stack.append((node, depth, True))
+        stack.extend((c, depth + 1, False) for c in children if id(c) not in sizes)
 
 
 def load_path(path: str, environ: Mapping[str, str] | None = None, instantiate: bool = True,
@@ -297,6 +348,9 @@ class _Builder:
 
     def _unpickle(self, node: _Pickle) -> Any:
         path = self._sub(node.path, node.where)
+        if os.path.exists(path) and not os.path.isfile(path):
+            raise YAMLConfigError(f"{node.where}: !pkl: {limits.quote(path)} is not a regular "
+                                  "file (a directory, FIFO or device); name a saved model file.")
         try:
             obj = serial.load(path)
         except FileNotFoundError:

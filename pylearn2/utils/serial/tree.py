@@ -179,10 +179,10 @@ MOVED = {
 }
 
 
-def _resolve(dotted: str, where: str) -> Any:
+def _resolve(dotted: str, where: str, library_only: bool = False) -> Any:
     dotted = MOVED.get(dotted, dotted)
     try:
-        return allowlist.resolve(dotted)
+        return allowlist.resolve(dotted, library_only=library_only)
     except UnsafeObjectError as err:
         raise UnsafeObjectError(f"{where or 'the model'}: {err}") from None
     except ImportError as err:
@@ -192,7 +192,7 @@ def _resolve(dotted: str, where: str) -> Any:
 
 def _construct(node: dict[str, Any], where: str) -> Any:
     dotted = _expect(node["__class__"], str, where)
-    target = _resolve(dotted, where)
+    target = _resolve(dotted, where, library_only=True)  # constructors: library (or trusted) only
     prefix = f"{where}.args" if where else "args"
     raw = _expect(node.get("args", {}), dict, where)
     kwargs = {k: _decode(v, f"{prefix}.{k}") for k, v in raw.items() if not _is_placeholder(v)}
