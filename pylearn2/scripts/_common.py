@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 
 from pylearn2.utils.allowlist import allow_module
 from pylearn2.utils.exc import Pylearn2Error
+from pylearn2.utils.limits import quote
 
 
 class _MaxLevel(logging.Filter):
@@ -67,6 +68,9 @@ def run_cli(make_parser: Callable[[], argparse.ArgumentParser],
     """Parse, run, and turn user errors into one line on stderr with exit status 2."""
     parser = make_parser()
     parser.prog = command_name(parser.prog)
+    if "-V" not in parser._option_string_actions:  # every tool can show a traceback on request
+        parser.add_argument("-V", "--verbose-logging", action="store_true",
+                            help="on an unexpected internal error, show the full traceback")
     # experiment commands take PATH=VALUE overrides anywhere among their flags
     parse = parser.parse_intermixed_args if getattr(parser, "intermixed", False) \
         else parser.parse_args
@@ -85,6 +89,13 @@ def run_cli(make_parser: Callable[[], argparse.ArgumentParser],
     except KeyboardInterrupt:
         print(f"{parser.prog}: interrupted; the last completed save is intact.", file=sys.stderr)
         return 130
+    except Exception as err:  # the last line of defence: one line, traceback only on request
+        if getattr(args, "verbose_logging", False) or getattr(args, "verbose", False):
+            raise
+        print(f"{parser.prog}: internal error: {type(err).__name__}: {quote(str(err), 200)}. "
+              f"Rerun with -V (or --verbose-logging) to see the traceback, and please report it.",
+              file=sys.stderr)
+        return 1
 
 
 def has_display() -> bool:
