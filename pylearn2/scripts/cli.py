@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 COMMANDS = {
     "train": ("pylearn2.scripts.train", "train a model from a YAML experiment file"),
+    "convert": ("pylearn2.scripts.convert",
+                "convert a model pickled by the original Pylearn2 (read safely)"),
     "print-monitor": ("pylearn2.scripts.print_monitor",
                       "print a saved model's final monitor channel values"),
     "print-monitor-cv": ("pylearn2.scripts.print_monitor_cv",

@@ -1,0 +1,42 @@
+"""``pylearn2 convert OLD.pkl NEW.pkl``: bring a model saved by the original Pylearn2 over.
+
+The old pickle is read by a restricted unpickler (nothing in it can run code; unknown
+globals refuse the file), converted to this library's model with the same weights and
+monitor channels, and saved with :func:`pylearn2.utils.serial.save`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pylearn2 convert",
+        description="Convert a model pickled by the original Pylearn2 into a model file.")
+    parser.add_argument("old", help="the original's .pkl file (read safely, never executed)")
+    parser.add_argument("new", help="where to save the converted model")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    from pylearn2.utils import serial
+    from pylearn2.utils.exc import ModelFileError, UnsafeObjectError
+    from pylearn2.utils.legacy.convert import convert_file
+
+    try:
+        model = convert_file(args.old)
+    except (ModelFileError, UnsafeObjectError) as err:
+        print(f"pylearn2 convert: {err}", file=sys.stderr)
+        return 1
+    serial.save(args.new, model)
+    channels = len(model.monitor.channels) if getattr(model, "monitor", None) else 0
+    print(f"{args.old} -> {args.new}: {type(model).__name__}, {channels} monitor channels")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Reading model files written by the original Pylearn2 without running their code."""

@@ -1,0 +1,181 @@
+"""Old Pylearn2 pickles: safe reading, conversion, outputs and channels vs the original's."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from pylearn2.utils.exc import UnsafeObjectError
+from pylearn2.utils.legacy.convert import convert_file
+from pylearn2.utils.legacy.unpickler import load_legacy
+
+DATA = Path(os.environ.get("PYLEARN2_DATA_PATH",
+                           Path(__file__).resolve().parents[2] / "shared" / "data"))
+PICKLES = DATA / "original_pickles"
+needs_pickles = pytest.mark.skipif(not PICKLES.is_dir(), reason=f"{PICKLES} absent")
+
+
+def _stored(name: str) -> np.ndarray:
+    return np.load(PICKLES / f"{name}.npy")
+
+
+def _run(fn, x) -> np.ndarray:
+    with torch.no_grad():
+        return fn(torch.as_tensor(x)).detach().numpy()
+
+
+def _assert_close(ours, name: str) -> float:
+    """Max abs difference; 1e-5 absolute, or relative for values above 1 (free energies of
+    magnitude ~80 carry float32 rounding of several 1e-6 in either library)."""
+    ref = _stored(name).astype(np.float64)
+    diff = np.abs(np.asarray(ours, dtype=np.float64).reshape(ref.shape) - ref)
+    assert (diff <= 1e-5 * np.maximum(1.0, np.abs(ref))).all(), (name, float(diff.max()))
+    return float(diff.max())
+
+
+@needs_pickles
+@pytest.mark.parametrize("name", ["mlp_sigmoid", "mlp_mixed", "softmax_regression"])
+def test_mlp_family_outputs_and_layers_match_the_original(name):
+    model = convert_file(str(PICKLES / f"{name}.pkl"))
+    x = _stored(f"inputs_{name}")
+    _assert_close(_run(model.fprop, x), f"outputs_{name}_fprop")
+    with torch.no_grad():
+        states = model.fprop(torch.as_tensor(x), return_all=True)
+    for layer, out in zip(model.layers, states):
+        _assert_close(out.numpy(), f"outputs_{name}_layer_{layer.layer_name}")
+
+
+@needs_pickles
+def test_rbm_outputs_match_the_original():
+    model = convert_file(str(PICKLES / "rbm.pkl"))
+    x = _stored("inputs_rbm")
+    _assert_close(_run(model.mean_h_given_v, x), "outputs_rbm_mean_h_given_v")
+    _assert_close(_run(model.free_energy_given_v, x), "outputs_rbm_free_energy_given_v")
+    h = _run(model.mean_h_given_v, x)
+    _assert_close(_run(model.mean_v_given_h, h), "outputs_rbm_mean_v_given_mean_h")
+
+
+@needs_pickles
+def test_grbm_outputs_and_sigma_match_the_original():
+    model = convert_file(str(PICKLES / "grbm.pkl"))
+    x = _stored("inputs_grbm")
+    _assert_close(_run(model.mean_h_given_v, x), "outputs_grbm_mean_h_given_v")
+    _assert_close(_run(model.free_energy_given_v, x), "outputs_grbm_free_energy_given_v")
+    h = _run(model.mean_h_given_v, x)
+    _assert_close(_run(model.mean_v_given_h, h), "outputs_grbm_mean_v_given_mean_h")
+    _assert_close(model.sigma.detach().numpy(), "outputs_grbm_sigma")
+
+
+@needs_pickles
+def test_kmeans_centres_give_the_original_assignments():
+    model = convert_file(str(PICKLES / "kmeans.pkl"))
+    x = _stored("inputs_kmeans").astype(np.float64)
+    mu = model.mu.detach().numpy().astype(np.float64)
+    np.testing.assert_array_equal(mu, np.load(PICKLES / "params_kmeans.npz")["00_mu"]
+                                  if "00_mu" in np.load(PICKLES / "params_kmeans.npz")
+                                  else mu)
+    sqdist = ((x[:, None, :] - mu[None]) ** 2).sum(-1)
+    _assert_close(sqdist, "outputs_kmeans_sqdist")
+    np.testing.assert_array_equal(sqdist.argmin(1), _stored("outputs_kmeans_nearest"))
+
+
+@needs_pickles
+def test_denoising_autoencoder_outputs_match_the_original():
+    model = convert_file(str(PICKLES / "dae.pkl"))
+    x = _stored("inputs_dae")
+    _assert_close(_run(model.encode, x), "outputs_dae_encode")
+    clean = _run(lambda v: model.decode(model.encode(v)), x)
+    _assert_close(clean, "outputs_dae_reconstruct_clean")
+
+
+@needs_pickles
+@pytest.mark.parametrize("name", ["mlp_sigmoid", "mlp_mixed", "softmax_regression", "rbm",
+                                  "grbm", "dae"])
+def test_monitor_channels_match_the_original(name):
+    model = convert_file(str(PICKLES / f"{name}.pkl"))
+    stored = json.loads((PICKLES / f"channels_{name}.json").read_text())
+    channels = model.monitor.channels
+    assert set(channels) == set(stored["channels"])
+    for channel_name, ref in stored["channels"].items():
+        ours = channels[channel_name]
+        np.testing.assert_array_equal(ours.val_record, np.asarray(ref["val_record"], float))
+        assert ours.batch_record == ref["batch_record"]
+        assert ours.epoch_record == ref["epoch_record"]
+        assert ours.example_record == ref["example_record"]
+    assert model.monitor._epochs_seen == stored["epochs_seen"]
+    assert model.monitor._num_batches_seen == stored["batches_seen"]
+
+
+class _Canary:
+    """Unpickling this would create a file (via os.system) if any loader executed it."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.path}",))
+
+
+@pytest.mark.parametrize("protocol", [0, 2])
+def test_a_pickle_calling_os_system_is_refused_without_running(tmp_path, protocol):
+    canary = tmp_path / "canary_created"
+    bad = tmp_path / "bad.pkl"
+    bad.write_bytes(pickle.dumps(_Canary(str(canary)), protocol=protocol))
+    with pytest.raises(UnsafeObjectError, match="system"):
+        load_legacy(str(bad))
+    with pytest.raises(UnsafeObjectError, match="system"):
+        convert_file(str(bad))
+    assert not canary.exists()
+
+
+def test_an_unknown_class_is_refused_with_its_name(tmp_path):
+    module = types.ModuleType("evil_plugin")
+
+    class Payload:
+        pass
+
+    Payload.__module__ = "evil_plugin"
+    Payload.__qualname__ = "Payload"
+    module.Payload = Payload
+    sys.modules["evil_plugin"] = module
+    try:
+        blob = pickle.dumps(Payload(), protocol=2)
+    finally:
+        del sys.modules["evil_plugin"]
+    path = tmp_path / "unknown.pkl"
+    path.write_bytes(blob)
+    with pytest.raises(UnsafeObjectError, match="evil_plugin.Payload"):
+        load_legacy(str(path))
+
+
+@needs_pickles
+def test_convert_command_writes_a_model_that_serial_load_reads(tmp_path, capsys):
+    from pylearn2.scripts.cli import main
+    from pylearn2.utils import serial
+
+    out = tmp_path / "mlp.pkl"
+    assert main(["convert", str(PICKLES / "mlp_sigmoid.pkl"), str(out)]) == 0
+    assert "64 monitor channels" in capsys.readouterr().out
+    model = serial.load(str(out))
+    x = _stored("inputs_mlp_sigmoid")
+    _assert_close(_run(model.fprop, x), "outputs_mlp_sigmoid_fprop")
+    assert len(model.monitor.channels) == 64
+
+
+def test_convert_command_refuses_a_hostile_file(tmp_path, capsys):
+    from pylearn2.scripts.cli import main
+
+    canary = tmp_path / "canary_created"
+    bad = tmp_path / "bad.pkl"
+    bad.write_bytes(pickle.dumps(_Canary(str(canary)), protocol=0))
+    assert main(["convert", str(bad), str(tmp_path / "new.pkl")]) == 1
+    assert "system" in capsys.readouterr().err
+    assert not canary.exists() and not (tmp_path / "new.pkl").exists()
