@@ -41,7 +41,9 @@ import pylearn2
 from pylearn2.utils.allowlist import allowing
 from pylearn2.utils.exc import ConfigError, DataNotFoundError, ModelFileError, Pylearn2Error
 from pylearn2.utils.init_args import class_path
+from pylearn2.utils.limits import quote
 from pylearn2.utils.serial.atomic import atomic_write
+from pylearn2.utils.serial.bounds import check_json_depth, read_bounded, refuse_dtype_changes
 from pylearn2.utils.serial.tree import (
     decode_args,
     encode_args,
@@ -237,6 +239,9 @@ def _head(path: str) -> bytes:
         raise DataNotFoundError(f"Model file {path} does not exist.")
     if os.path.isdir(path):
         raise ModelFileError(f"{path} is a folder, not a model file.")
+    if not os.path.isfile(path):  # a FIFO or device would block or never end
+        raise ModelFileError(f"{path} is not a regular file (a FIFO, socket or device); "
+                             "name a saved model file.")
     with open(path, "rb") as handle:
         head = handle.read(8)
     if head.startswith((b"PK", b"\x93NUMPY")):
@@ -269,23 +274,31 @@ def _load_numpy(path: str) -> np.ndarray | dict[str, np.ndarray]:
 
 def _read(archive: zipfile.ZipFile, path: str, name: str, required: bool = True) -> bytes | None:
     try:
-        return archive.read(name)
+        return read_bounded(archive, path, name)
     except KeyError:
         if required:
             raise ModelFileError(f"{path} lacks {name}; it is incomplete or not a pylearn2 "
                                  "model file.") from None
         return None
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
-        raise ModelFileError(f"{path}: cannot read {name} ({err}); the file is corrupt or "
-                             "truncated.") from err
+    except Pylearn2Error:
+        raise
+    except Exception as err:  # bad CRC, encryption, unknown compression, zlib/lzma errors
+        raise ModelFileError(f"{path}: cannot read {name} ({type(err).__name__}: "
+                             f"{quote(str(err))}); the file is corrupt, truncated, encrypted or "
+                             "compressed in a way model files never are.") from err
 
 
 def _read_json(archive: zipfile.ZipFile, path: str, name: str) -> Any:
     try:
-        return json.loads(_read(archive, path, name) or b"")
+        data = json.loads(_read(archive, path, name) or b"")
+    except RecursionError:
+        raise ModelFileError(f"{path}: {name} is nested too deeply to read; the file is "
+                             "damaged or crafted.") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ModelFileError(f"{path}: {name} is not valid JSON ({err}); the file is "
-                             "corrupt.") from err
+        raise ModelFileError(f"{path}: {name} is not valid JSON ({quote(str(err))}); the file "
+                             "is corrupt.") from err
+    check_json_depth(data, path, name)
+    return data
 
 
 def _safetensors(raw: bytes, path: str, name: str) -> dict[str, torch.Tensor]:
@@ -340,8 +353,8 @@ def _load_model(archive: zipfile.ZipFile, path: str, allow: Allow) -> Any:
         for name, state in pushed.items():
             _restore_monitor(model, state, path, name, "pushed_monitors.json")
     yaml_src = _read(archive, path, "dataset.yaml", required=False)
-    if yaml_src is not None:
-        model.dataset_yaml_src = yaml_src.decode()  # type: ignore[assignment]
+    if yaml_src is not None:  # text for display; rebuilding goes through the YAML allowlist
+        model.dataset_yaml_src = yaml_src.decode("utf-8", errors="replace")  # type: ignore[assignment]
     if "tag.json" in names:
         model.tag = _read_json(archive, path, "tag.json")
     return model
@@ -359,6 +372,7 @@ def _load_weights(model: torch.nn.Module, weights: dict[str, torch.Tensor], path
             f"keys {missing}, unexpected keys {unexpected}, shape mismatches {wrong}). The "
             "file is damaged or the model's code changed since it was saved."
         )
+    refuse_dtype_changes(model, weights, path)
     _match_dtypes(model, weights)
     try:
         with torch.no_grad():
