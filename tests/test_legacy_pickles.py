@@ -42,7 +42,7 @@ def _assert_close(ours, name: str) -> float:
 
 
 @needs_pickles
-@pytest.mark.parametrize("name", ["mlp_sigmoid", "mlp_mixed", "softmax_regression"])
+@pytest.mark.parametrize("name", ["mlp_sigmoid", "mlp_mixed", "softmax_regression", "conv"])
 def test_mlp_family_outputs_and_layers_match_the_original(name):
     model = convert_file(str(PICKLES / f"{name}.pkl"))
     x = _stored(f"inputs_{name}")
@@ -54,24 +54,16 @@ def test_mlp_family_outputs_and_layers_match_the_original(name):
 
 
 @needs_pickles
-def test_rbm_outputs_match_the_original():
-    model = convert_file(str(PICKLES / "rbm.pkl"))
-    x = _stored("inputs_rbm")
-    _assert_close(_run(model.mean_h_given_v, x), "outputs_rbm_mean_h_given_v")
-    _assert_close(_run(model.free_energy_given_v, x), "outputs_rbm_free_energy_given_v")
+@pytest.mark.parametrize("name", ["rbm", "grbm"])
+def test_rbm_family_outputs_match_the_original(name):
+    model = convert_file(str(PICKLES / f"{name}.pkl"))
+    x = _stored(f"inputs_{name}")
+    _assert_close(_run(model.mean_h_given_v, x), f"outputs_{name}_mean_h_given_v")
+    _assert_close(_run(model.free_energy_given_v, x), f"outputs_{name}_free_energy_given_v")
     h = _run(model.mean_h_given_v, x)
-    _assert_close(_run(model.mean_v_given_h, h), "outputs_rbm_mean_v_given_mean_h")
-
-
-@needs_pickles
-def test_grbm_outputs_and_sigma_match_the_original():
-    model = convert_file(str(PICKLES / "grbm.pkl"))
-    x = _stored("inputs_grbm")
-    _assert_close(_run(model.mean_h_given_v, x), "outputs_grbm_mean_h_given_v")
-    _assert_close(_run(model.free_energy_given_v, x), "outputs_grbm_free_energy_given_v")
-    h = _run(model.mean_h_given_v, x)
-    _assert_close(_run(model.mean_v_given_h, h), "outputs_grbm_mean_v_given_mean_h")
-    _assert_close(model.sigma.detach().numpy(), "outputs_grbm_sigma")
+    _assert_close(_run(model.mean_v_given_h, h), f"outputs_{name}_mean_v_given_mean_h")
+    if name == "grbm":
+        _assert_close(model.sigma.detach().numpy(), "outputs_grbm_sigma")
 
 
 @needs_pickles
@@ -97,8 +89,8 @@ def test_denoising_autoencoder_outputs_match_the_original():
 
 
 @needs_pickles
-@pytest.mark.parametrize("name", ["mlp_sigmoid", "mlp_mixed", "softmax_regression", "rbm",
-                                  "grbm", "dae"])
+@pytest.mark.parametrize("name", ["mlp_sigmoid", "mlp_mixed", "softmax_regression", "conv",
+                                  "rbm", "grbm", "dae"])
 def test_monitor_channels_match_the_original(name):
     model = convert_file(str(PICKLES / f"{name}.pkl"))
     stored = json.loads((PICKLES / f"channels_{name}.json").read_text())

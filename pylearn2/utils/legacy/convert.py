@@ -41,6 +41,55 @@ def _space_dim(space: Any) -> int:
     raise ModelFileError(f"unsupported input space {space!r} (only VectorSpace inputs here).")
 
 
+def _space(space: Any) -> Any:
+    """This library's space for a recorded VectorSpace or Conv2DSpace."""
+    from pylearn2.space import Conv2DSpace, VectorSpace
+
+    if isinstance(space, Recorded) and space.legacy_name == "VectorSpace":
+        return VectorSpace(dim=int(space.get("dim")))
+    if isinstance(space, Recorded) and space.legacy_name == "Conv2DSpace":
+        return Conv2DSpace(shape=tuple(space.get("shape")),
+                           num_channels=int(space.get("num_channels")),
+                           axes=tuple(space.get("axes")))
+    raise ModelFileError(f"unsupported input space {space!r}.")
+
+
+def _conv_nonlinearity(recorded: Any) -> Any:
+    from pylearn2.models.mlp import conv
+
+    name = recorded.legacy_name if isinstance(recorded, Recorded) else None
+    if name == "RectifierConvNonlinearity":
+        return conv.RectifierConvNonlinearity(left_slope=float(recorded.get("left_slope", 0.0)))
+    if name in ("SigmoidConvNonlinearity", "TanhConvNonlinearity",
+                "IdentityConvNonlinearity"):
+        return getattr(conv, name)()
+    raise ModelFileError(f"unsupported convolution nonlinearity {recorded!r}.")
+
+
+_CONV_OPTIONS = ("border_mode", "include_prob", "W_lr_scale", "b_lr_scale", "max_kernel_norm",
+                 "pool_type", "pool_shape", "pool_stride", "tied_b", "kernel_stride",
+                 "monitor_style")
+
+
+def _convert_conv(layer: Recorded) -> tuple[Any, dict[str, np.ndarray]]:
+    """ConvElemwise / ConvRectifiedLinear: the original convolves (flipped kernels), this
+    library cross-correlates, so each kernel is flipped in both spatial axes."""
+    from pylearn2.models.mlp import conv
+
+    state = layer.state
+    ours = conv.ConvElemwise(output_channels=int(state["output_channels"]),
+                             kernel_shape=list(state["kernel_shape"]),
+                             layer_name=state["layer_name"], irange=0.0,
+                             nonlinearity=_conv_nonlinearity(state["nonlinearity"]),
+                             **_options(state, _CONV_OPTIONS))
+    transformer = state["transformer"]
+    if transformer.legacy_global != "pylearn2.linear.conv2d.Conv2D":
+        raise ModelFileError(f"layer {state['layer_name']!r}: {transformer.legacy_global} "
+                             "kernels are not supported yet.")
+    kernels = shared_value(transformer.get("_filters"))[:, :, ::-1, ::-1].copy()
+    return ours, {"W": kernels, "b": shared_value(state["b"])}
+
+
 def _weights(layer: Recorded) -> np.ndarray:
     transformer = layer.get("transformer")
     if transformer is not None:
@@ -52,6 +101,8 @@ def _convert_layer(layer: Recorded) -> tuple[Any, dict[str, np.ndarray]]:
     from pylearn2.models import maxout, mlp
 
     state, name = layer.state, layer.legacy_name
+    if name in ("ConvElemwise", "ConvRectifiedLinear"):
+        return _convert_conv(layer)
     if layer.legacy_module == "pylearn2.models.mlp" and name in _DENSE_LAYERS:
         ours = getattr(mlp, name)(layer_name=state["layer_name"], dim=int(state["dim"]),
                                   irange=0.0, **_options(state, _LAYER_OPTIONS))
@@ -71,12 +122,12 @@ def _convert_layer(layer: Recorded) -> tuple[Any, dict[str, np.ndarray]]:
 
 
 def convert_mlp(obj: Recorded) -> Any:
-    """An original ``MLP`` (dense, Softmax and Maxout layers) as this library's MLP."""
+    """An original ``MLP`` (dense, Softmax, Maxout and convolutional layers) here."""
     from pylearn2.models.mlp import MLP
 
     converted = [_convert_layer(layer) for layer in obj.state["layers"]]
     model = MLP(layers=[layer for layer, _ in converted],
-                nvis=_space_dim(obj.state["input_space"]))
+                input_space=_space(obj.state["input_space"]))
     for (layer, arrays), index in zip(converted, range(len(converted))):
         for key, value in arrays.items():
             _set(getattr(layer, key), value, f"layer {index} ({layer.layer_name}) {key}")
