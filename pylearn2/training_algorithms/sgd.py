@@ -167,7 +167,8 @@ class SGD(MinibatchAlgorithm):
         self._forward = None
         if self.precision == "bf16":
             self.monitor.add_global_channels(lambda: {"autocast_bf16": 1.0})
-        if self.cost.has_custom_gradients():
+        custom = getattr(self.cost, "has_custom_gradients", None)  # duck-typed costs: as is
+        if custom is None or custom():
             if self.compile:
                 log.warning("compile: %s supplies its own gradients; running it eager.",
                             type(self.cost).__name__)
