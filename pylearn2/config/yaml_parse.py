@@ -19,6 +19,7 @@ Mistakes raise :class:`ConfigError` naming the file and line and suggesting a fi
 from __future__ import annotations
 
 import inspect
+import logging
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -30,6 +31,8 @@ from pylearn2.utils import allowlist, limits, serial
 from pylearn2.utils.exc import ConfigError, Pylearn2Error, did_you_mean
 from pylearn2.utils.init_args import effective_parameters
 from pylearn2.utils.string_utils import preprocess
+
+log = logging.getLogger(__name__)
 
 __all__ = ["YAMLConfigError", "load", "load_path", "load_train_file", "preprocess",
            "train_file_environ"]
@@ -411,3 +414,16 @@ def _check_arguments(target: Any, path: str, kwargs: dict[str, Any], where: _Whe
 
 
 serial.register_train_file_loader(load_train_file)
+
+
+def load_recorded_dataset(yaml_src: str, source: str) -> Any:
+    """Rebuild a dataset recorded in a model file, through the same allowlist as any YAML.
+
+    Logs which classes it is about to construct first, so opening someone else's model
+    never builds anything silently.
+    """
+    names = sorted(set(re.findall(r"!(?:obj|import|pkl):\s*([^\s{]*)", yaml_src)))
+    shown = ", ".join(limits.quote(n, 60) for n in names[:8]) + (" ..." if len(names) > 8 else "")
+    log.info("Rebuilding the training dataset recorded in %s (it names: %s).", source,
+             shown or "no classes")
+    return load(yaml_src, source=f"{source} (dataset.yaml)")

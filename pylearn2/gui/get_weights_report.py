@@ -32,7 +32,7 @@ def view_shape_from_dataset(yaml_src: str | None) -> tuple[int, int, int] | None
     from pylearn2.config import yaml_parse
 
     try:
-        dataset = yaml_parse.load(yaml_src)
+        dataset = yaml_parse.load_recorded_dataset(yaml_src, "the model file")
         return tuple(dataset.view_shape())
     except Exception as err:  # the data may be unavailable here; fall back to guessing
         log.warning("Could not rebuild the training dataset to learn the image shape (%s).", err)

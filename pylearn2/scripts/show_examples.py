@@ -40,7 +40,7 @@ def load_dataset(path: str):
     source = getattr(model, "dataset_yaml_src", None)
     if not source:
         raise ConfigError(f"{path}: this model does not record its training dataset.")
-    return yaml_parse.load(source)
+    return yaml_parse.load_recorded_dataset(source, path)
 
 
 def run(args: argparse.Namespace) -> int:
