@@ -29,6 +29,7 @@ from pylearn2.utils import distributed, serial
 from pylearn2.utils.data_specs_util import merge_data_specs, select_from_flat
 from pylearn2.utils.device import model_dtype, to_device  # noqa: F401  (old home)
 from pylearn2.utils.exc import ConfigError, did_you_mean
+from pylearn2.utils.progress import monitor_bar
 
 log = logging.getLogger(__name__)
 
@@ -211,7 +212,7 @@ class Monitor:
         """Compute every channel once and append one record to each."""
         values: dict[str, tuple[float, str | None]] = {}
         for ds_name, entry in self._datasets.items():
-            for name, value in self._run_dataset(entry).items():
+            for name, value in self._run_dataset(entry, ds_name).items():
                 values[name] = (value, ds_name)
         for producer, prefix in self._global_producers:
             for name, value in producer().items():
@@ -227,7 +228,7 @@ class Monitor:
         for name in sorted(values):
             log.debug("\t%s: %s", name, values[name][0])
 
-    def _run_dataset(self, entry: _MonitoredDataset) -> dict[str, float]:
+    def _run_dataset(self, entry: _MonitoredDataset, label: str = "") -> dict[str, float]:
         if not entry.producers:
             return {}
         merged = merge_data_specs([specs for specs, _, _ in entry.producers])
@@ -240,7 +241,10 @@ class Monitor:
         sums: dict[str, torch.Tensor] = {}
         total = 0
         parallel = distributed.world_size() > 1
-        for batch in iterator:
+        batches = iterator
+        if distributed.is_main():
+            batches = monitor_bar(iterator, getattr(iterator, "num_batches", None), label)
+        for batch in batches:
             if parallel:  # under torchrun each process evaluates its slice of every batch
                 batch = distributed.local_part(batch, _batch_length(batch))
             batch = to_device(batch, device, dtype)

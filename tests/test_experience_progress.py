@@ -70,7 +70,7 @@ def test_progress_on_a_terminal(tmp_path):
     assert "epoch 1/3" in frames and "epoch 3/3" in frames
     assert "ETA " in frames  # from the second epoch on
     assert "batch/s" in frames and "/200" in frames  # the bar counts the epoch's 200 batches
-    assert "monitoring" in frames
+    assert "monitoring" in frames and "monitoring valid" in frames  # the monitor pass's bar
     assert "last monitor: train_objective" in frames and "running objective " in frames
     lines = [line for line in frames.splitlines() if line.startswith("epoch 3/3:")]
     assert lines and lines[0].index("train_objective") < lines[0].index("valid_objective")
@@ -119,3 +119,28 @@ def test_epochs_known_from_the_criterion():
     assert last_epoch(Or([EpochCounter(2), EpochCounter(5)])) == 5
     assert last_epoch(None) is None
     assert [format_duration(s) for s in (4, 65, 3725)] == ["4 s", "1:05", "1:02:05"]
+
+
+def _monitored_classifier():
+    from pylearn2.costs.mlp import Default
+    from tests.helpers import classification_data, classifier
+
+    model = classifier()
+    monitor = Monitor.get_monitor(model)
+    monitor.setup({"valid": classification_data(n=20, seed=1)}, Default(), batch_size=5)
+    return monitor
+
+
+def test_monitor_pass_has_its_own_bar_per_dataset(monkeypatch, capsys):
+    monkeypatch.setenv("PYLEARN2_PROGRESS", "1")
+    monitor = _monitored_classifier()
+    monitor()
+    err = capsys.readouterr().err
+    assert "monitoring valid" in err and "0/4 [" in err  # 20 examples in batches of 5
+    assert monitor.channels["valid_objective"].val_record  # the bar does not change records
+
+
+def test_monitor_pass_draws_nothing_without_a_display(monkeypatch, capsys):
+    monkeypatch.setenv("PYLEARN2_PROGRESS", "0")
+    _monitored_classifier()()
+    assert capsys.readouterr().err == ""

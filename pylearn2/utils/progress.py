@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 _KEY_SUFFIXES = ("objective", "misclass", "nll", "distance")
@@ -88,3 +89,15 @@ def epoch_summary(monitor: Any, seconds: float, total_epochs: int | None = None)
     epoch = monitor.get_epochs_seen()
     of = f"/{total_epochs}" if total_epochs else ""
     return f"epoch {epoch}{of}: {' '.join(parts)} ({seconds:.2f} s)"
+
+
+def monitor_bar(batches: Iterable[Any], total: int | None, label: str) -> Iterable[Any]:
+    """``batches`` wrapped in a transient tqdm bar (auto mode: terminal or notebook) that
+    counts the monitor pass's batches of one dataset; ``batches`` itself when no display
+    is active. The bar only counts, so it adds no device synchronisation."""
+    if not progress_enabled():
+        return batches
+    from tqdm.auto import tqdm
+
+    desc = f"monitoring {label}" if label else "monitoring"
+    return tqdm(batches, total=total, desc=desc, unit="batch", leave=False, dynamic_ncols=True)
