@@ -257,6 +257,11 @@ def _open_zip(path: str) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(path)
     except (zipfile.BadZipFile, EOFError, OSError) as err:
+        from pylearn2.utils.legacy.unpickler import pickle_hint
+
+        hint = pickle_hint(path)
+        if hint:
+            raise ModelFileError(f"{path} is not a pylearn2 model file.{hint}") from err
         raise ModelFileError(f"{path} is truncated or corrupt ({err}); it cannot be read as "
                              "a pylearn2 model file. Restore it from a copy (a leftover "
                              f"{os.path.basename(path)}.bak, if any) or save it again.") from err
@@ -312,11 +317,12 @@ def _manifest(archive: zipfile.ZipFile, path: str) -> dict[str, Any]:
     manifest = _read_json(archive, path, "manifest.json")
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
         found = manifest.get("format") if isinstance(manifest, dict) else None
-        raise ModelFileError(f"{path}: manifest.json names format {found!r}, not "
+        raise ModelFileError(f"{path}: manifest.json names format {quote(found)}, not "
                              f"{FORMAT_NAME!r}; this is not a pylearn2 model file.")
     version = manifest.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise ModelFileError(f"{path}: manifest.json has an invalid format_version {version!r}.")
+        raise ModelFileError(f"{path}: manifest.json has an invalid format_version "
+                             f"{quote(version)}.")
     if version > FORMAT_VERSION:
         raise ModelFileError(
             f"{path} uses model-file format version {version}, newer than this pylearn2 "
