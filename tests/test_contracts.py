@@ -142,6 +142,12 @@ EXAMPLE_ARGS: dict[str, Callable[[], dict[str, Any]]] = {
     "models.dbm.ising.IsingHidden": lambda: {"dim": 3, "layer_name": "h", "irange": 0.1},
     "models.dbm.ising.IsingVisible": lambda: {"nvis": 4},
     "models.dbm.layer.BinaryVector": lambda: {"nvis": 4},
+    "models.dbm.conv_layers.ConvMaxPool": lambda: {
+        "output_channels": 2, "kernel_rows": 2, "kernel_cols": 2, "pool_rows": 2,
+        "pool_cols": 2, "layer_name": "h", "irange": 0.1},
+    "models.dbm.conv_layers.ConvC01B_MaxPool": lambda: {
+        "output_channels": 2, "kernel_shape": [2, 2], "pool_rows": 2, "pool_cols": 2,
+        "layer_name": "h", "irange": 0.1},
     "models.dbm.layer.BinaryVectorMaxPool": lambda: {"detector_layer_dim": 4, "pool_size": 2,
                                                      "layer_name": "h", "irange": 0.1},
     "models.dbm.layer.DenseMaxPool": lambda: {"detector_layer_dim": 4, "pool_size": 2,

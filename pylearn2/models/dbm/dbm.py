@@ -50,10 +50,10 @@ class DBM(Model):
             if isinstance(layer, Softmax):
                 raise ConfigError(f"DBM: Softmax layer {layer.layer_name!r} must be the top layer.")
         self.rng = np.random.default_rng([int(s) for s in np.atleast_1d(seed)])
-        below = visible_layer.output_dim()
+        below = visible_layer
         for layer in hidden_layers:
-            layer.set_input_space(below, self.rng)
-            below = layer.output_dim()
+            layer.set_input_space(_input_description(below, layer), self.rng)
+            below = layer
         self.inference_procedure = inference_procedure or WeightDoubling()
         self.sampling_procedure = sampling_procedure or GibbsEvenOdd()
         self.setup_inference_procedure()
@@ -146,3 +146,12 @@ class DBM(Model):
 
 
 __all__ = ["DBM"]
+
+
+def _input_description(below, layer):
+    """What ``layer.set_input_space`` gets: ``(channels, rows, cols)`` for a layer with
+    ``topological_input`` above a layer with a shape, else the number of units below."""
+    shape = getattr(below, "output_shape", None)
+    if getattr(layer, "topological_input", False) and shape is not None and shape() is not None:
+        return shape()
+    return below.output_dim()

@@ -21,9 +21,9 @@ import torch
 import torch.nn.functional as F
 
 from pylearn2.expr.probabilistic_max_pooling import max_pool_channels
+from pylearn2.models.dbm.conv_layers import ConvC01B_MaxPool, ConvMaxPool  # noqa: F401
+from pylearn2.models.dbm.layer_base import HiddenLayer, Layer, VisibleLayer
 from pylearn2.models.mlp.init import init_weights
-from pylearn2.models.mlp.layer import weight_bias_lr_scalers
-from pylearn2.models.model import Model
 from pylearn2.space import VectorSpace
 from pylearn2.utils.exc import ConfigError
 
@@ -44,89 +44,6 @@ def init_tanh_bias_from_marginals(dataset: Any, use_y: bool = False) -> np.ndarr
     """arctanh of the data's per-unit means for +-1 units (clipped like the sigmoid one)."""
     X = np.asarray(dataset.y if use_y else dataset.get_design_matrix(), dtype=np.float64)
     return np.arctanh(np.clip(X.mean(0), -1 + 2e-3, 1 - 2e-3))
-
-
-class Layer(Model):
-    """Anything that can be a layer of a DBM."""
-
-    layer_name: str = ""
-
-    def get_total_state_space(self):
-        raise NotImplementedError(f"{type(self).__name__} does not define its state space.")
-
-    def upward_state(self, total_state: Any) -> Any:
-        return total_state
-
-    def downward_state(self, total_state: Any) -> Any:
-        return total_state
-
-    def get_monitoring_channels_from_state(self, state: Any) -> dict[str, torch.Tensor]:
-        return {}
-
-    def get_weight_decay(self, coeff: float) -> torch.Tensor:
-        raise NotImplementedError(f"{type(self).__name__} has no weight decay.")
-
-    def get_l1_act_cost(self, state: Any, target: float, coeff: float, eps: float | None = None):
-        raise NotImplementedError(f"{type(self).__name__} does not implement get_l1_act_cost.")
-
-
-class VisibleLayer(Layer):
-    """The bottom layer of a DBM (the data)."""
-
-    layer_name = "visible"
-
-    def get_input_space(self):
-        return self.space
-
-    def get_output_space(self):
-        return self.space
-
-
-class HiddenLayer(Layer):
-    """A layer with weights from the layer below."""
-
-    def set_input_space(self, input_dim: int, rng: np.random.Generator) -> None:
-        raise NotImplementedError
-
-    def connect(self, input_dim: int, rng: np.random.Generator) -> None:
-        self.set_input_space(input_dim, rng)
-
-    def get_lr_scalers(self) -> dict[torch.nn.Parameter, float]:
-        return weight_bias_lr_scalers(self)
-
-    def has_constraints(self) -> bool:
-        return self.max_col_norm is not None or getattr(self, "mask_weights", None) is not None
-
-    @torch.no_grad()
-    def enforce_constraints(self) -> None:
-        if getattr(self, "mask", None) is not None:
-            self.W.mul_(self.mask.to(self.W.dtype))
-        if self.max_col_norm is not None:
-            norms = self.W.pow(2).sum(0, keepdim=True).sqrt()
-            self.W.mul_(norms.clamp(max=self.max_col_norm) / (1e-7 + norms))
-
-    def get_weight_decay(self, coeff: float) -> torch.Tensor:
-        return float(coeff) * self.W.pow(2).sum()
-
-    def get_weights(self) -> np.ndarray:
-        return self.W.detach().cpu().numpy()
-
-    def set_weights(self, weights: np.ndarray) -> None:
-        with torch.no_grad():
-            self.W.copy_(torch.as_tensor(np.asarray(weights), dtype=self.W.dtype))
-
-    def get_biases(self) -> np.ndarray:
-        return self.b.detach().cpu().numpy()
-
-    def downward_message(self, downward_state: torch.Tensor) -> torch.Tensor:
-        return (downward_state @ self.W.T) * self.copies
-
-    def _message(self, state_above: Any, layer_above: Any) -> torch.Tensor | None:
-        if state_above is None:
-            return None
-        if layer_above is None:
-            raise ConfigError(f"{self.layer_name!r}: state_above given without layer_above.")
-        return layer_above.downward_message(state_above)
 
 
 class BinaryVector(VisibleLayer):
@@ -506,7 +423,8 @@ class GaussianVisLayer(VisibleLayer):
 
     Energy ``0.5 * sum beta (v - mu)^2 - v . message / copies``: given the layer above,
     ``v ~ N(mu + message / beta, 1 / beta)``. ``min_beta`` clips beta after each update.
-    (The original's convolutional variant, rows/cols/channels, is not built here.)
+    With rows/cols/channels instead of nvis it is the topological form a convolutional
+    layer above needs (states stay flat, channel-major per example).
     """
 
     def __init__(self, nvis: int | None = None, rows: int | None = None, cols: int | None = None,
@@ -515,9 +433,15 @@ class GaussianVisLayer(VisibleLayer):
                  tie_beta: Any = None, tie_mu: Any = None, bias_from_marginals: Any = None,
                  beta_lr_scale: Any = "by_sharing", axes: Any = ("b", 0, 1, "c")) -> None:
         super().__init__()
-        if nvis is None or rows is not None or tie_beta or tie_mu:
-            raise ConfigError("GaussianVisLayer: only the vector form (nvis, no rows/cols/"
-                              "channels, no tie_beta/tie_mu) is available.")
+        topo = (rows, cols, channels)
+        if tie_beta or tie_mu or (nvis is None and None in topo) or (
+                nvis is not None and any(t is not None for t in topo)):
+            raise ConfigError("GaussianVisLayer: give nvis, or all of rows/cols/channels (the "
+                              "topological form, for convolutional layers); tie_beta/tie_mu "
+                              "are not available.")
+        self.rows, self.cols, self.channels, self.axes = rows, cols, channels, tuple(axes)
+        if nvis is None:
+            nvis = int(rows) * int(cols) * int(channels)
         self.nvis, self.min_beta, self.copies, self.center = int(nvis), float(min_beta), 1, False
         self.learn_init_inpainting_state = learn_init_inpainting_state
         self.beta_lr_scale = beta_lr_scale
@@ -530,6 +454,13 @@ class GaussianVisLayer(VisibleLayer):
 
     def output_dim(self) -> int:
         return self.nvis
+
+    def output_shape(self) -> tuple[int, int, int] | None:
+        """(channels, rows, cols) of the topological form (flat states list each example's
+        units channel-major); None for the vector form."""
+        if self.rows is None:
+            return None
+        return int(self.channels), int(self.rows), int(self.cols)
 
     def get_total_state_space(self):
         return self.space
@@ -587,4 +518,6 @@ DenseMaxPool = BinaryVectorMaxPool
 
 __all__ = ["Layer", "VisibleLayer", "HiddenLayer", "BinaryVector", "BinaryVectorMaxPool",
            "Softmax", "GaussianVisLayer", "DenseMaxPool", "init_sigmoid_bias_from_marginals",
-           "init_sigmoid_bias_from_array", "init_tanh_bias_from_marginals"]
+           "init_sigmoid_bias_from_array", "init_tanh_bias_from_marginals", "ConvMaxPool",
+           "ConvC01B_MaxPool"]
+
