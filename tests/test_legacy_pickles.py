@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import torch
 
+from pylearn2.scripts.legacy_models import convert_file
 from pylearn2.utils.exc import UnsafeObjectError
-from pylearn2.utils.legacy.convert import convert_file
 from pylearn2.utils.legacy.unpickler import load_legacy
 
 DATA = Path(os.environ.get("PYLEARN2_DATA_PATH",
@@ -171,3 +171,26 @@ def test_convert_command_refuses_a_hostile_file(tmp_path, capsys):
     assert main(["convert", str(bad), str(tmp_path / "new.pkl")]) == 1
     assert "system" in capsys.readouterr().err
     assert not canary.exists() and not (tmp_path / "new.pkl").exists()
+
+
+@needs_pickles
+def test_serial_load_on_an_old_pickle_names_the_convert_command():
+    from pylearn2.utils import serial
+    from pylearn2.utils.exc import ModelFileError
+
+    path = str(PICKLES / "mlp_sigmoid.pkl")
+    with pytest.raises(ModelFileError, match="pylearn2 convert"):
+        serial.load(path)
+
+
+@pytest.mark.parametrize("protocol", [0, 2])
+def test_serial_load_hint_on_any_pickle_and_nothing_runs(tmp_path, protocol):
+    from pylearn2.utils import serial
+    from pylearn2.utils.exc import ModelFileError
+
+    canary = tmp_path / "canary_created"
+    bad = tmp_path / "bad.pkl"
+    bad.write_bytes(pickle.dumps(_Canary(str(canary)), protocol=protocol))
+    with pytest.raises(ModelFileError, match="pylearn2 convert"):
+        serial.load(str(bad))
+    assert not canary.exists()

@@ -23,9 +23,9 @@ def make_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
+    from pylearn2.scripts.legacy_models import convert_file
     from pylearn2.utils import serial
     from pylearn2.utils.exc import ModelFileError, UnsafeObjectError
-    from pylearn2.utils.legacy.convert import convert_file
 
     try:
         model = convert_file(args.old)

@@ -7,7 +7,7 @@ layers, spaces, monitor objects, ...) becomes a :class:`Recorded` stand-in whose
 ``__setstate__`` only stores the state it is given. Any global outside the table is
 refused with an :class:`~pylearn2.utils.exc.UnsafeObjectError` naming it, before it is
 imported. :func:`load_legacy` returns the recorded object graph; the family converters
-in :mod:`pylearn2.utils.legacy.convert` turn it into this library's models.
+in :mod:`pylearn2.scripts.legacy_models` turn it into this library's models.
 """
 
 from __future__ import annotations
@@ -207,3 +207,4 @@ def shared_value(obj: Any) -> np.ndarray:
             if storage:
                 return np.asarray(shared_value(storage[0]))
     raise ModelFileError(f"expected a shared variable holding an array, found {obj!r}.")
+

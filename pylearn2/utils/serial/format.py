@@ -67,7 +67,9 @@ Allow = str | Iterable[str] | None
 
 _NOT_PICKLE = ("pylearn2 model files are zip archives of JSON and safetensors; pickled "
                "models are never loaded, for safety, because unpickling can run arbitrary "
-               "code. Re-create the model from its YAML file and train or save it again.")
+               "code. A model pickled by the original Pylearn2 converts safely (nothing in "
+               "it runs) with `pylearn2 convert OLD.pkl NEW.pkl`; otherwise re-create the "
+               "model from its YAML file and train or save it again.")
 
 
 # -- saving ------------------------------------------------------------------------------------
@@ -257,11 +259,6 @@ def _open_zip(path: str) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(path)
     except (zipfile.BadZipFile, EOFError, OSError) as err:
-        from pylearn2.utils.legacy.unpickler import pickle_hint
-
-        hint = pickle_hint(path)
-        if hint:
-            raise ModelFileError(f"{path} is not a pylearn2 model file.{hint}") from err
         raise ModelFileError(f"{path} is truncated or corrupt ({err}); it cannot be read as "
                              "a pylearn2 model file. Restore it from a copy (a leftover "
                              f"{os.path.basename(path)}.bak, if any) or save it again.") from err

@@ -4,6 +4,8 @@ Each family converter reads the hyperparameters the original stored on the objec
 builds the matching model here, and copies every parameter array (both libraries keep
 dense weights as (input, output) matrices, so they copy as they are). The original's
 monitor channels become this library's :class:`~pylearn2.monitor.Monitor` records.
+It sits with the scripts because it reaches every model family (the restricted reader
+itself is :mod:`pylearn2.utils.legacy.unpickler`).
 """
 
 from __future__ import annotations
