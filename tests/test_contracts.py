@@ -142,6 +142,9 @@ EXAMPLE_ARGS: dict[str, Callable[[], dict[str, Any]]] = {
     "models.dbm.ising.IsingHidden": lambda: {"dim": 3, "layer_name": "h", "irange": 0.1},
     "models.dbm.ising.IsingVisible": lambda: {"nvis": 4},
     "models.dbm.layer.BinaryVector": lambda: {"nvis": 4},
+    "models.dbm.layer.BVMP_Gaussian": lambda: {
+        "input_layer": _gaussian_vis(), "detector_layer_dim": 4, "pool_size": 2,
+        "layer_name": "h", "irange": 0.1},
     "models.dbm.conv_layers.ConvMaxPool": lambda: {
         "output_channels": 2, "kernel_rows": 2, "kernel_cols": 2, "pool_rows": 2,
         "pool_cols": 2, "layer_name": "h", "irange": 0.1},
@@ -289,6 +292,11 @@ def _s3c_e_step():
     from pylearn2.models.s3c import E_Step
 
     return E_Step(h_new_coeff_schedule=[0.1, 0.2])
+
+
+def _gaussian_vis():
+    from pylearn2.models.dbm.layer import GaussianVisLayer
+    return GaussianVisLayer(nvis=4)
 
 
 def _dbm_args():

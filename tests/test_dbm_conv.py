@@ -203,3 +203,37 @@ def test_conv_layer_arguments_are_checked():
     full = conv_dbm(ConvMaxPool(2, 2, 2, 2, 2, "h0", irange=1.0, border_mode="full"))
     assert full.hidden_layers[0].detector_shape == (2, 4, 4)
     assert full.hidden_layers[0].get_lr_scalers()[full.hidden_layers[0].W] == 1 / 16
+
+
+def test_bvmp_gaussian_scales_its_input_by_the_visible_precision():
+    from pylearn2.models.dbm.layer import BVMP_Gaussian
+    vis = GaussianVisLayer(nvis=4)
+    hid = BVMP_Gaussian(input_layer=vis, detector_layer_dim=4, pool_size=2, layer_name="h",
+                        irange=1.0)
+    dbm = DBM(batch_size=3, niter=1, visible_layer=vis, hidden_layers=[hid]).double()
+    with torch.no_grad():
+        vis.beta.copy_(torch.tensor([0.5, 1.0, 2.0, 4.0], dtype=torch.float64))
+        vis.mu.copy_(torch.tensor([0.1, -0.2, 0.3, 0.0], dtype=torch.float64))
+    W, b = hid.W.detach().numpy(), hid.b.detach().numpy()
+    beta, mu = vis.beta.detach().numpy(), vis.mu.detach().numpy()
+    V = np.random.default_rng(5).normal(size=(3, 4))
+    with torch.no_grad():
+        (p, h), = dbm.mf(torch.tensor(V))
+    # enumeration over each pool's three states (off, first on, second on)
+    z = (V * beta) @ W + b
+    for n in range(3):
+        for g in range(2):
+            e = np.exp(np.r_[0.0, z[n, 2 * g:2 * g + 2]])
+            np.testing.assert_allclose(h[n, 2 * g:2 * g + 2].numpy(), e[1:] / e.sum(), rtol=1e-12)
+            np.testing.assert_allclose(p[n, g].item(), e[1:].sum() / e.sum(), rtol=1e-12)
+    hs = torch.tensor([[1.0, 0, 0, 1]], dtype=torch.float64)
+    with torch.no_grad():
+        mean = vis.mf_update(hs, hid)
+        energy = dbm.energy(torch.tensor(V[:1]), [(hs[:, ::2] + hs[:, 1::2], hs)])
+    np.testing.assert_allclose(mean[0].numpy(), mu + W @ hs[0].numpy(), rtol=1e-12)
+    expected = 0.5 * (beta * (V[0] - mu) ** 2).sum() - b @ hs[0].numpy() \
+        - (V[0] * beta) @ W @ hs[0].numpy()
+    np.testing.assert_allclose(energy.item(), expected, rtol=1e-12)
+    with pytest.raises(ConfigError, match="GaussianVisLayer"):
+        BVMP_Gaussian(input_layer=object(), detector_layer_dim=4, pool_size=2, layer_name="h",
+                      irange=1.0)

@@ -514,10 +514,47 @@ class GaussianVisLayer(VisibleLayer):
         return cost.mean(0).sum() if use_sum else cost.mean()
 
 
+class BVMP_Gaussian(BinaryVectorMaxPool):
+    """:class:`BinaryVectorMaxPool` above a :class:`GaussianVisLayer` ``input_layer``: the
+    detectors see ``(beta * v) W + b``, so the energy term is ``-b.h - (beta * v) W h`` and
+    the visible mean given ``h`` is ``mu + W h`` whatever the precision. Other arguments
+    as for BinaryVectorMaxPool."""
+
+    def __init__(self, input_layer: GaussianVisLayer, detector_layer_dim: int, pool_size: int,
+                 layer_name: str, irange: float | None = None, sparse_init: int | None = None,
+                 sparse_stdev: float = 1.0, include_prob: float = 1.0, init_bias: float = 0.0,
+                 W_lr_scale: float | None = None, b_lr_scale: float | None = None,
+                 center: bool = False, mask_weights: Any = None,
+                 max_col_norm: float | None = None, copies: int = 1) -> None:
+        super().__init__(detector_layer_dim, pool_size, layer_name, irange=irange,
+                         sparse_init=sparse_init, sparse_stdev=sparse_stdev,
+                         include_prob=include_prob, init_bias=init_bias, W_lr_scale=W_lr_scale,
+                         b_lr_scale=b_lr_scale, center=center, mask_weights=mask_weights,
+                         max_col_norm=max_col_norm, copies=copies)
+        if not isinstance(input_layer, GaussianVisLayer):
+            raise ConfigError(f"{layer_name!r}: BVMP_Gaussian's input_layer must be a "
+                              f"GaussianVisLayer, got {type(input_layer).__name__}.")
+        # a plain attribute, not a submodule: the DBM owns the visible layer's parameters
+        self.__dict__["input_layer"] = input_layer
+
+    def _scaled(self, state_below: torch.Tensor) -> torch.Tensor:
+        return state_below * self.input_layer.beta
+
+    def presynaptic(self, state_below: torch.Tensor, double_weights: bool = False) -> torch.Tensor:
+        return super().presynaptic(self._scaled(state_below), double_weights)
+
+    def downward_message(self, downward_state: torch.Tensor) -> torch.Tensor:
+        return super().downward_message(downward_state) * self.input_layer.beta
+
+    def expected_energy_term(self, state: Any, average: bool = False, state_below: Any = None,
+                             average_below: Any = None) -> torch.Tensor:
+        return super().expected_energy_term(state, average, self._scaled(state_below))
+
+
 DenseMaxPool = BinaryVectorMaxPool
 
 __all__ = ["Layer", "VisibleLayer", "HiddenLayer", "BinaryVector", "BinaryVectorMaxPool",
            "Softmax", "GaussianVisLayer", "DenseMaxPool", "init_sigmoid_bias_from_marginals",
            "init_sigmoid_bias_from_array", "init_tanh_bias_from_marginals", "ConvMaxPool",
-           "ConvC01B_MaxPool"]
+           "ConvC01B_MaxPool", "BVMP_Gaussian"]
 
