@@ -194,3 +194,102 @@ def test_serial_load_hint_on_any_pickle_and_nothing_runs(tmp_path, protocol):
     with pytest.raises(ModelFileError, match="pylearn2 convert"):
         serial.load(str(bad))
     assert not canary.exists()
+
+
+# -- files the converter has not seen: crafted with stand-ins under the original's names ----
+
+def _fake_class(module: types.ModuleType, name: str) -> type:
+    cls = type(name, (), {"__module__": module.__name__})
+    cls.__qualname__ = name
+    setattr(module, name, cls)
+    return cls
+
+
+def _obj(cls: type, **state):
+    instance = cls.__new__(cls)
+    instance.__dict__.update(state)
+    return instance
+
+
+def _craft(monkeypatch, build, protocol: int) -> bytes:
+    """Pickle ``build(classes)`` with stand-in classes registered under the original's
+    module names only while writing (the real modules are restored afterwards)."""
+    import pylearn2.models.autoencoder  # noqa: F401  (the real modules, to be restored)
+    import pylearn2.models.mlp  # noqa: F401
+    names = {"pylearn2.models.mlp": ("MLP", "Tanh", "Softplus", "Linear", "Softmax"),
+             "pylearn2.models.autoencoder": ("Autoencoder",),
+             "pylearn2.linear.matrixmul": ("MatrixMul",), "pylearn2.space": ("VectorSpace",),
+             "theano.tensor.sharedvar": ("TensorSharedVariable",),
+             "theano.gof.link": ("Container",)}
+    classes = {}
+    with monkeypatch.context() as patch:
+        for module_name, class_names in names.items():
+            parts = module_name.split(".")
+            for depth in range(1, len(parts)):
+                parent = ".".join(parts[:depth])
+                if parent not in sys.modules:
+                    patch.setitem(sys.modules, parent, types.ModuleType(parent))
+            module = types.ModuleType(module_name)
+            patch.setitem(sys.modules, module_name, module)
+            for name in class_names:
+                classes[name] = _fake_class(module, name)
+        return pickle.dumps(build(classes), protocol=protocol)
+
+
+def _shared(c, value):
+    return _obj(c["TensorSharedVariable"], name="p",
+                container=_obj(c["Container"], storage=[np.asarray(value, np.float32)]))
+
+
+@pytest.mark.parametrize("protocol", [0, 2])
+def test_crafted_mlp_with_unseen_layer_types_converts(tmp_path, monkeypatch, protocol):
+    rng = np.random.default_rng(0)
+    dims = [5, 4, 3, 6]
+    Ws = [rng.normal(size=(a, b)) for a, b in zip(dims[:-1], dims[1:])] + [rng.normal(size=(6, 2))]
+    bs = [rng.normal(size=b) for b in dims[1:]] + [rng.normal(size=2)]
+
+    def build(c):
+        def dense(kind, i, name):
+            return _obj(c[kind], layer_name=name, dim=dims[i + 1], b=_shared(c, bs[i]),
+                        transformer=_obj(c["MatrixMul"], _W=_shared(c, Ws[i])),
+                        max_col_norm=None, use_bias=True)
+        layers = [dense("Tanh", 0, "a"), dense("Softplus", 1, "b"), dense("Linear", 2, "c"),
+                  _obj(c["Softmax"], layer_name="y", n_classes=2, W=_shared(c, Ws[3]),
+                       b=_shared(c, bs[3]))]
+        return _obj(c["MLP"], layers=layers, input_space=_obj(c["VectorSpace"], dim=5))
+
+    path = tmp_path / "crafted.pkl"
+    path.write_bytes(_craft(monkeypatch, build, protocol))
+    assert "pylearn2.models.mlp" in sys.modules and hasattr(sys.modules["pylearn2.models.mlp"],
+                                                            "Sigmoid")
+    model = convert_file(str(path))
+    x = rng.normal(size=(7, 5))
+    h = np.tanh(x @ Ws[0] + bs[0])
+    h = np.log1p(np.exp(h @ Ws[1] + bs[1]))
+    h = h @ Ws[2] + bs[2]
+    z = h @ Ws[3] + bs[3]
+    expected = np.exp(z - z.max(1, keepdims=True))
+    expected /= expected.sum(1, keepdims=True)
+    ours = _run(model.fprop, x.astype(np.float32))
+    np.testing.assert_allclose(ours, expected, atol=1e-5)
+    assert model.monitor is None or not model.monitor.channels
+
+
+@pytest.mark.parametrize("protocol", [0, 2])
+def test_crafted_tied_autoencoder_converts(tmp_path, monkeypatch, protocol):
+    rng = np.random.default_rng(1)
+    W, hb, vb = rng.normal(size=(6, 3)), rng.normal(size=3), rng.normal(size=6)
+
+    def build(c):
+        return _obj(c["Autoencoder"], nvis=6, nhid=3, act_enc="tanh", act_dec=None,
+                    tied_weights=True, weights=_shared(c, W), hidbias=_shared(c, hb),
+                    visbias=_shared(c, vb))
+
+    path = tmp_path / "ae.pkl"
+    path.write_bytes(_craft(monkeypatch, build, protocol))
+    model = convert_file(str(path))
+    x = rng.normal(size=(4, 6))
+    code = np.tanh(x @ W + hb)
+    np.testing.assert_allclose(_run(model.encode, x.astype(np.float32)), code, atol=1e-5)
+    np.testing.assert_allclose(_run(lambda v: model.decode(model.encode(v)),
+                                    x.astype(np.float32)), code @ W.T + vb, atol=1e-5)
