@@ -173,3 +173,16 @@ def test_cli_turns_an_unexpected_exception_into_one_line(capsys):
     assert err.count("\n") == 1 and "rerun with -V".lower() in err.lower() and len(err) < 400
     with pytest.raises(KeyError):
         run_cli(make_parser, boom, ["-V"])
+
+
+def test_fuzz_findings_stay_fixed(tmp_path):
+    with pytest.raises(ConfigError, match="could not be read"):
+        load("a: !!float nope")
+    model_path = tmp_path / "m.pkl"
+    serial.save(model_path, classifier())
+    raw = bytearray(model_path.read_bytes())
+    central = raw.rfind(b"PK\x01\x02")
+    raw[central + 6] = 64  # "version needed to extract" 6.4: zipfile raises NotImplementedError
+    (tmp_path / "v.pkl").write_bytes(bytes(raw))
+    with pytest.raises(ModelFileError):
+        serial.load(tmp_path / "v.pkl")

@@ -204,6 +204,9 @@ def _parse_and_build(text: str, source: str, environ: Mapping[str, str] | None,
     except RecursionError:
         raise YAMLConfigError(f"{source}: the YAML document is nested too deeply to read (limit "
                               f"{limits.max_nesting()} levels).") from None
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as err:
+        raise YAMLConfigError(f"{source}: a YAML value could not be read ({type(err).__name__}: "
+                              f"{limits.quote(str(err))}); check the tags and values.") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         problem = getattr(err, "problem", None) or str(err)

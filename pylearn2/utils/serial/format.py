@@ -258,7 +258,8 @@ def _head(path: str) -> bytes:
 def _open_zip(path: str) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, EOFError, OSError) as err:
+    except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, ValueError,
+            RuntimeError) as err:
         raise ModelFileError(f"{path} is truncated or corrupt ({err}); it cannot be read as "
                              "a pylearn2 model file. Restore it from a copy (a leftover "
                              f"{os.path.basename(path)}.bak, if any) or save it again.") from err
