@@ -168,7 +168,7 @@ def test_convert_command_refuses_a_hostile_file(tmp_path, capsys):
     canary = tmp_path / "canary_created"
     bad = tmp_path / "bad.pkl"
     bad.write_bytes(pickle.dumps(_Canary(str(canary)), protocol=0))
-    assert main(["convert", str(bad), str(tmp_path / "new.pkl")]) == 1
+    assert main(["convert", str(bad), str(tmp_path / "new.pkl")]) == 2
     assert "system" in capsys.readouterr().err
     assert not canary.exists() and not (tmp_path / "new.pkl").exists()
 

@@ -8,8 +8,9 @@ monitor channels, and saved with :func:`pylearn2.utils.serial.save`.
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
+
+from pylearn2.scripts._common import run_cli
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -21,21 +22,19 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = make_parser().parse_args(argv)
+def run(args: argparse.Namespace) -> int:
     from pylearn2.scripts.legacy_models import convert_file
     from pylearn2.utils import serial
-    from pylearn2.utils.exc import ModelFileError, UnsafeObjectError
 
-    try:
-        model = convert_file(args.old)
-    except (ModelFileError, UnsafeObjectError) as err:
-        print(f"pylearn2 convert: {err}", file=sys.stderr)
-        return 1
+    model = convert_file(args.old)
     serial.save(args.new, model)
     channels = len(model.monitor.channels) if getattr(model, "monitor", None) else 0
     print(f"{args.old} -> {args.new}: {type(model).__name__}, {channels} monitor channels")
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_cli(make_parser, run, argv)
 
 
 if __name__ == "__main__":

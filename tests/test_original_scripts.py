@@ -1,0 +1,33 @@
+"""The original's small model scripts: print_model and num_parameters."""
+
+from __future__ import annotations
+
+from pylearn2.models.mlp import MLP, Sigmoid, Softmax
+from pylearn2.scripts.cli import main
+from pylearn2.utils import serial
+
+
+def _saved_model(tmp_path):
+    model = MLP(nvis=5, layers=[Sigmoid(layer_name="h0", dim=4, irange=0.1),
+                                Softmax(layer_name="y", n_classes=3, irange=0.1)])
+    path = tmp_path / "model.pkl"
+    serial.save(str(path), model)
+    return str(path)
+
+
+def test_num_parameters_counts_every_weight_and_bias(tmp_path, capsys):
+    path = _saved_model(tmp_path)
+    assert main(["num-parameters", path]) == 0
+    assert capsys.readouterr().out.strip() == str(5 * 4 + 4 + 4 * 3 + 3)
+
+
+def test_print_model_shows_the_layers(tmp_path, capsys):
+    path = _saved_model(tmp_path)
+    assert main(["print-model", path]) == 0
+    out = capsys.readouterr().out
+    assert "MLP" in out and "Sigmoid" in out and "Softmax" in out
+
+
+def test_num_parameters_on_a_missing_file_is_one_clear_error(tmp_path, capsys):
+    assert main(["num-parameters", str(tmp_path / "absent.pkl")]) == 2
+    assert "absent.pkl" in capsys.readouterr().err
