@@ -31,3 +31,25 @@ def test_print_model_shows_the_layers(tmp_path, capsys):
 def test_num_parameters_on_a_missing_file_is_one_clear_error(tmp_path, capsys):
     assert main(["num-parameters", str(tmp_path / "absent.pkl")]) == 2
     assert "absent.pkl" in capsys.readouterr().err
+
+
+def test_print_channel_doc_lists_each_channel_with_its_doc(tmp_path, capsys):
+    from pylearn2.monitor import Monitor, MonitorChannel
+
+    model = MLP(nvis=2, layers=[Softmax(layer_name="y", n_classes=2, irange=0.1)])
+    monitor = Monitor(model)
+    monitor.channels = {"valid_y_nll": MonitorChannel("valid_y_nll", "negative log likelihood"),
+                        "learning_rate": MonitorChannel("learning_rate", "")}
+    for channel in monitor.channels.values():
+        channel.val_record.append(0.5)
+        channel.batch_record.append(0)
+        channel.example_record.append(0)
+        channel.epoch_record.append(0)
+        channel.time_record.append(0.0)
+    model.monitor = monitor
+    path = tmp_path / "m.pkl"
+    serial.save(str(path), model)
+    assert main(["print-channel-doc", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == ["learning_rate: (no documentation)",
+                     "valid_y_nll: negative log likelihood"]

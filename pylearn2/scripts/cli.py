@@ -17,6 +17,8 @@ COMMANDS = {
     "print-model": ("pylearn2.scripts.print_model", "print a saved model's description"),
     "num-parameters": ("pylearn2.scripts.num_parameters",
                        "the number of scalar parameters of a saved model"),
+    "print-channel-doc": ("pylearn2.scripts.print_channel_doc",
+                          "each monitor channel of a saved model with its doc"),
     "print-monitor": ("pylearn2.scripts.print_monitor",
                       "print a saved model's final monitor channel values"),
     "print-monitor-cv": ("pylearn2.scripts.print_monitor_cv",
