@@ -53,3 +53,20 @@ def test_print_channel_doc_lists_each_channel_with_its_doc(tmp_path, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines == ["learning_rate: (no documentation)",
                      "valid_y_nll: negative log likelihood"]
+
+
+def test_predict_csv_accepts_the_original_option_spellings(tmp_path):
+    import numpy as np
+    import torch
+
+    path = _saved_model(tmp_path)
+    x = np.random.default_rng(0).normal(size=(6, 5)).astype(np.float32)
+    (tmp_path / "in.csv").write_text("\n".join(",".join(f"{v:.6f}" for v in row) for row in x))
+    out = tmp_path / "out.csv"
+    assert main(["predict-csv", path, str(tmp_path / "in.csv"), str(out),
+                 "--prediction_type", "regression", "--output_type", "float"]) == 0
+    written = np.loadtxt(out, delimiter=",", ndmin=2)
+    with torch.no_grad():
+        expected = serial.load(path).fprop(torch.as_tensor(
+            np.loadtxt(tmp_path / "in.csv", delimiter=",", dtype=np.float32))).numpy()
+    np.testing.assert_allclose(written, expected, atol=1e-5)

@@ -20,14 +20,14 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("model", metavar="MODEL", help="a saved model file")
     parser.add_argument("input", metavar="IN.csv", help="rows of input features")
     parser.add_argument("output", metavar="OUT.csv", help="where to write the predictions")
-    parser.add_argument("-P", "--prediction-type", choices=("classification", "regression"),
+    parser.add_argument("-P", "--prediction-type", "--prediction_type", choices=("classification", "regression"),
                         default="classification",
                         help="classification writes the arg-max class, regression the outputs")
-    parser.add_argument("-T", "--output-type", choices=("int", "float"), default=None,
+    parser.add_argument("-T", "--output-type", "--output_type", choices=("int", "float"), default=None,
                         help="number format of the output (default: int for classification)")
-    parser.add_argument("-H", "--has-headers", action="store_true",
+    parser.add_argument("-H", "--has-headers", "--has_headers", action="store_true",
                         help="skip the first line of the input")
-    parser.add_argument("-L", "--has-row-label", action="store_true",
+    parser.add_argument("-L", "--has-row-label", "--has_row_label", action="store_true",
                         help="the first column of the input is a row label, not a feature")
     parser.add_argument("-D", "--delimiter", default=",", help="column separator (default ,)")
     parser.add_argument("--batch-size", type=int, default=1000, help="rows per forward pass")
