@@ -20,7 +20,8 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("model", metavar="MODEL", help="a saved model file")
     parser.add_argument("input", metavar="IN.csv", help="rows of input features")
     parser.add_argument("output", metavar="OUT.csv", help="where to write the predictions")
-    parser.add_argument("-P", "--prediction-type", "--prediction_type", choices=("classification", "regression"),
+    parser.add_argument("-P", "--prediction-type", "--prediction_type",
+                        choices=("classification", "regression"),
                         default="classification",
                         help="classification writes the arg-max class, regression the outputs")
     parser.add_argument("-T", "--output-type", "--output_type", choices=("int", "float"), default=None,
