@@ -33,22 +33,26 @@ def test_num_parameters_on_a_missing_file_is_one_clear_error(tmp_path, capsys):
     assert "absent.pkl" in capsys.readouterr().err
 
 
-def test_print_channel_doc_lists_each_channel_with_its_doc(tmp_path, capsys):
+def _model_with_channels(path, values: dict[str, tuple[str, float]]) -> str:
     from pylearn2.monitor import Monitor, MonitorChannel
 
     model = MLP(nvis=2, layers=[Softmax(layer_name="y", n_classes=2, irange=0.1)])
     monitor = Monitor(model)
-    monitor.channels = {"valid_y_nll": MonitorChannel("valid_y_nll", "negative log likelihood"),
-                        "learning_rate": MonitorChannel("learning_rate", "")}
-    for channel in monitor.channels.values():
-        channel.val_record.append(0.5)
+    for name, (doc, value) in values.items():
+        channel = monitor.channels[name] = MonitorChannel(name, doc)
+        channel.val_record.append(value)
         channel.batch_record.append(0)
         channel.example_record.append(0)
         channel.epoch_record.append(0)
         channel.time_record.append(0.0)
     model.monitor = monitor
-    path = tmp_path / "m.pkl"
     serial.save(str(path), model)
+    return str(path)
+
+
+def test_print_channel_doc_lists_each_channel_with_its_doc(tmp_path, capsys):
+    path = _model_with_channels(tmp_path / "m.pkl", {
+        "valid_y_nll": ("negative log likelihood", 0.5), "learning_rate": ("", 0.1)})
     assert main(["print-channel-doc", str(path)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines == ["learning_rate: (no documentation)",
@@ -70,3 +74,13 @@ def test_predict_csv_accepts_the_original_option_spellings(tmp_path):
         expected = serial.load(path).fprop(torch.as_tensor(
             np.loadtxt(tmp_path / "in.csv", delimiter=",", dtype=np.float32))).numpy()
     np.testing.assert_allclose(written, expected, atol=1e-5)
+
+
+def test_diff_monitor_reports_missing_and_differing_channels(tmp_path, capsys):
+    a = _model_with_channels(tmp_path / "a.pkl", {"nll": ("", 0.5), "lr": ("", 0.1)})
+    b = _model_with_channels(tmp_path / "b.pkl", {"nll": ("", 0.25), "err": ("", 0.3)})
+    assert main(["diff-monitor", a, b]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        "only in A: lr", "only in B: err", "nll: record 0 (epoch 0) A=0.5 B=0.25"]
+    assert main(["diff-monitor", a, a]) == 0
+    assert "identical" in capsys.readouterr().out

@@ -19,6 +19,8 @@ COMMANDS = {
                        "the number of scalar parameters of a saved model"),
     "print-channel-doc": ("pylearn2.scripts.print_channel_doc",
                           "each monitor channel of a saved model with its doc"),
+    "diff-monitor": ("pylearn2.scripts.diff_monitor",
+                     "where the monitor records of two saved models differ"),
     "print-monitor": ("pylearn2.scripts.print_monitor",
                       "print a saved model's final monitor channel values"),
     "print-monitor-cv": ("pylearn2.scripts.print_monitor_cv",
