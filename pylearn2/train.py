@@ -31,6 +31,7 @@ from pylearn2.training_algorithms.training_algorithm import SelfTraining, Traini
 from pylearn2.utils import distributed, serial
 from pylearn2.utils.exc import ConfigError
 from pylearn2.utils.init_args import InitArgsMixin
+from pylearn2.utils.progress import startup_status
 from pylearn2.utils.protocols import DatasetLike, ModelLike
 
 log = logging.getLogger(__name__)
@@ -205,7 +206,8 @@ class Train(InitArgsMixin):
         self.training_seconds = 0.0
         self.total_seconds = 0.0
         self.algorithm.attach_extensions(self._hooks)
-        self.algorithm.setup(model=self.model, dataset=self.dataset)
+        with startup_status("setting up the algorithm and monitor (data, preprocessing)"):
+            self.algorithm.setup(model=self.model, dataset=self.dataset)
         self._epoch_started = None
         self.monitor.add_global_channels(lambda: {
             "training_seconds_this_epoch": self.training_seconds,

@@ -144,3 +144,21 @@ def test_monitor_pass_draws_nothing_without_a_display(monkeypatch, capsys):
     monkeypatch.setenv("PYLEARN2_PROGRESS", "0")
     _monitored_classifier()()
     assert capsys.readouterr().err == ""
+
+
+def test_long_startup_work_gets_a_spinner_and_a_timed_log_line(monkeypatch, capsys, caplog):
+    import logging
+    import time
+
+    from pylearn2.utils.progress import startup_status
+
+    monkeypatch.setenv("PYLEARN2_PROGRESS", "1")
+    with caplog.at_level(logging.INFO, logger="pylearn2"):
+        with startup_status("loading data", after=0.05):
+            time.sleep(0.6)
+        with startup_status("quick work", after=0.5):
+            pass
+    assert "loading data" in capsys.readouterr().err  # the spinner was drawn
+    messages = [r.getMessage() for r in caplog.records]
+    assert "loading data took 1 s" in messages  # 0.6 s rounds to 1 s
+    assert not any("quick work" in m for m in messages)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import sys
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 _KEY_SUFFIXES = ("objective", "misclass", "nll", "distance")
@@ -101,3 +105,37 @@ def monitor_bar(batches: Iterable[Any], total: int | None, label: str) -> Iterab
 
     desc = f"monitoring {label}" if label else "monitoring"
     return tqdm(batches, total=total, desc=desc, unit="batch", leave=False, dynamic_ncols=True)
+
+
+@contextlib.contextmanager
+def startup_status(label: str, after: float = 1.0) -> Iterator[None]:
+    """Around long start-up work (loading, preprocessing, moving data to the device): when
+    it lasts over ``after`` seconds, a tqdm spinner with the elapsed time (when a display is
+    active) and, at the end, one log line 'LABEL took N s'; nothing for quick work."""
+    started = time.monotonic()
+    done = threading.Event()
+    thread = None
+    if progress_enabled():
+        thread = threading.Thread(target=_spin, args=(label, after, done), daemon=True)
+        thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        if thread is not None:
+            thread.join()
+        elapsed = time.monotonic() - started
+        if elapsed > after:
+            logging.getLogger("pylearn2").info("%s took %s", label, format_duration(elapsed))
+
+
+def _spin(label: str, after: float, done: threading.Event) -> None:
+    if done.wait(after):
+        return
+    from tqdm.auto import tqdm
+
+    bar = tqdm(desc=label, total=None, leave=False, dynamic_ncols=True,
+               bar_format="{desc} {elapsed}")
+    while not done.wait(0.25):
+        bar.refresh()
+    bar.close()
