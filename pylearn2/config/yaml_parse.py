@@ -216,7 +216,11 @@ def _parse_and_build(text: str, source: str, environ: Mapping[str, str] | None,
                               "indentation, brackets and quotes there.") from None
     if not instantiate:
         return graph
-    return _Builder(environ or {}).build(graph)
+    try:
+        return _Builder(environ or {}).build(graph)
+    except RecursionError:  # e.g. an alias that contains itself (&a [*a])
+        raise YAMLConfigError(f"{source}: the document refers to itself through an alias or is "
+                              "nested too deeply to build.") from None
 
 
 MAX_EXPANDED_NODES = 1_000_000
