@@ -17,7 +17,7 @@ from typing import Any
 import torch
 
 from pylearn2.monitor import Monitor
-from pylearn2.train_checks import prepare_run_outputs
+from pylearn2.train_checks import check_objective_channels, prepare_run_outputs, saved_files_note
 from pylearn2.train_extensions.base import (
     ExtensionHooks,
     StopReason,
@@ -29,7 +29,7 @@ from pylearn2.train_extensions.base import (
 from pylearn2.train_extensions.progress import CSVLogWriter, ProgressDisplay
 from pylearn2.training_algorithms.training_algorithm import SelfTraining, TrainingAlgorithm
 from pylearn2.utils import distributed, serial
-from pylearn2.utils.exc import ConfigError
+from pylearn2.utils.exc import ConfigError, DivergenceError
 from pylearn2.utils.init_args import InitArgsMixin
 from pylearn2.utils.progress import startup_status
 from pylearn2.utils.protocols import DatasetLike, ModelLike
@@ -156,6 +156,8 @@ class Train(InitArgsMixin):
             if self.save_freq > 0:
                 self.save()
         except BaseException as error:
+            if isinstance(error, DivergenceError):  # say what is on disk, checked now
+                error.args = (f"{error} {saved_files_note(self)}",)
             self.stop_reason = StopReason(f"{type(error).__name__}: {error}", "error")
             self._hooks("on_error", error=error)
             raise
@@ -221,8 +223,10 @@ class Train(InitArgsMixin):
             self.model.enforce_constraints()
 
     def run_callbacks_and_monitoring(self) -> None:
-        """One monitor call, then every extension's ``on_monitor``."""
+        """One monitor call (objective channels checked for NaN/Inf), then every
+        extension's ``on_monitor``."""
         self.monitor()
+        check_objective_channels(self.monitor)
         self._hooks("on_monitor")
 
     # -- saving and resuming -------------------------------------------------------------

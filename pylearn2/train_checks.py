@@ -394,3 +394,33 @@ def check_experiment(train: Any, nodes: Mapping[int, Any] | None = None,
     if channels is not None:
         check_channel_names(train, channels, report)
     return report
+
+
+# -- divergence during training --------------------------------------------------------------
+def check_objective_channels(monitor: Any) -> None:
+    """After a monitor pass: a NaN/Inf in an objective channel (``objective`` or
+    ``<dataset>_objective``) is a DivergenceError naming the channel and the epoch."""
+    import math
+
+    from pylearn2.utils.exc import DivergenceError
+
+    for name, channel in monitor.channels.items():
+        if name != "objective" and not name.endswith("_objective"):
+            continue
+        if channel.val_record and not math.isfinite(channel.val_record[-1]):
+            raise DivergenceError(
+                f"Training diverged by epoch {monitor.get_epochs_seen()} (after "
+                f"{monitor.get_batches_seen()} batches): monitor channel {name} is "
+                f"{channel.val_record[-1]}; lower the learning rate or check the data.")
+
+
+def saved_files_note(train: Any) -> str:
+    """What a diverged run leaves on disk, checked now: the model file, its ``_best`` and
+    other extension outputs, the checkpoint; or that nothing has been saved yet."""
+    existing = [p for p in output_paths(train)
+                if not p.endswith(".csv") and os.path.isfile(p)]
+    if not existing:
+        return "Nothing has been saved yet."
+    checkpoint = getattr(train, "checkpoint_path", None)
+    hint = " (resume from the checkpoint with --resume)" if checkpoint in existing else ""
+    return f"Saved files from before the divergence, intact: {', '.join(existing)}{hint}."

@@ -17,6 +17,7 @@ import torch
 from pylearn2.costs.cost import Cost
 from pylearn2.train_extensions.base import UpdateCallback, keyed_states, load_keyed_states
 from pylearn2.train_extensions.polyak import PolyakAveraging
+from pylearn2.training_algorithms.divergence import check_parameters
 from pylearn2.training_algorithms.learning_rule import (
     LearningRule,
     Momentum,
@@ -36,7 +37,7 @@ from pylearn2.training_algorithms.schedules import (
 from pylearn2.training_algorithms.sgd_callbacks import EpochMonitor, PatienceBasedTermCrit  # noqa: F401
 from pylearn2.utils import distributed
 from pylearn2.utils.compiled import CompiledOrEager
-from pylearn2.utils.exc import ConfigError, DivergenceError
+from pylearn2.utils.exc import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,9 @@ class SGD(MinibatchAlgorithm):
         ``'bf16'``: run the cost's forward under ``torch.autocast`` in bfloat16
         (parameters and updates stay in their own dtype); recorded in the monitor as
         the channel ``autocast_bf16``. Default None: the model's dtype throughout.
+    max_param_norm : float, optional
+        Opt-in divergence bound: after each epoch, a parameter whose L2 norm exceeds it
+        stops training with a DivergenceError naming it (NaN/Inf is always checked).
     """
 
     def __init__(
@@ -114,6 +118,7 @@ class SGD(MinibatchAlgorithm):
         init_momentum: float | None = None,
         compile: bool = False,
         precision: str | None = None,
+        max_param_norm: float | None = None,
     ) -> None:
         if init_momentum is not None:
             if learning_rule is not None:
@@ -142,6 +147,10 @@ class SGD(MinibatchAlgorithm):
                               f"{precision!r}.")
         self.compile = bool(compile)
         self.precision = precision
+        if max_param_norm is not None and not float(max_param_norm) > 0:
+            raise ConfigError(f"SGD max_param_norm must be a positive number, got "
+                              f"{max_param_norm!r}.")
+        self.max_param_norm = None if max_param_norm is None else float(max_param_norm)
         self._dataset_size: int | None = None
 
     # -- setup -------------------------------------------------------------------------
@@ -152,6 +161,7 @@ class SGD(MinibatchAlgorithm):
         if not named:
             raise ConfigError(f"{type(model).__name__} has no trainable parameters for SGD.")
         self.params = [p for _, p in named]
+        self._named_params = named
         self._check_finite("before training")
         scalers = model.get_lr_scalers()
         self.lr_scalers = [float(scalers.get(p, 1.0)) for p in self.params]
@@ -205,7 +215,9 @@ class SGD(MinibatchAlgorithm):
     def train(self, dataset: Any) -> None:
         for data, total, local in self._batches(dataset, self.train_iteration_mode):
             self._update(data, total, local)
-        self._check_finite("after an epoch")
+        epoch = self.monitor.get_epochs_seen() + 1  # report_epoch comes after train()
+        self._check_finite(f"in epoch {epoch} (after {self.monitor.get_batches_seen()} "
+                           "batches in all)")
 
     def train_step(self, batch: tuple) -> None:
         """One update from one batch (a tuple in the cost's data specs); under torchrun each
@@ -235,12 +247,8 @@ class SGD(MinibatchAlgorithm):
         self._end_batch(total)
 
     def _check_finite(self, when: str) -> None:
-        finite = torch.stack([p.detach().isfinite().all() for p in self.params]).all()
-        if not bool(finite):
-            raise DivergenceError(
-                f"NaN or Inf in the parameters {when}; lower the learning rate or check the data "
-                "(the last saved model and checkpoint are intact)."
-            )
+        """NaN/Inf (and the opt-in norm bound) in the parameters: one host sync."""
+        check_parameters(self.model, self._named_params, when, self.max_param_norm)
 
     # -- persistence -------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

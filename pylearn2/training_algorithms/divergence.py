@@ -1,0 +1,62 @@
+"""Divergence checks on the parameters: NaN/Inf (always) and, opt-in, a norm bound.
+
+One host sync per call: the flags (and norms) of every parameter are stacked on the
+device and copied back together; the per-parameter loop runs only once something is
+wrong, to name the first offending parameter. Algorithms call this at most once per
+epoch (and once before training), never per step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from pylearn2.utils.exc import DivergenceError
+
+
+def parameter_label(model: Any, name: str) -> str:
+    """``name`` from ``named_parameters`` with the layer's own name where the model has one:
+    ``'layers.0.W'`` on an MLP whose first layer is ``h0`` -> ``"h0.W (layers.0.W)"``."""
+    parts = name.split(".")
+    layers = getattr(model, "layers", None)
+    if len(parts) >= 3 and parts[0] == "layers" and parts[1].isdigit() and layers is not None:
+        try:
+            layer_name = getattr(layers[int(parts[1])], "layer_name", None)
+        except (IndexError, TypeError):
+            layer_name = None
+        if layer_name:
+            return f"{layer_name}.{'.'.join(parts[2:])} ({name})"
+    return name
+
+
+def check_parameters(model: Any, named: Sequence[tuple[str, torch.Tensor]], where: str,
+                     max_norm: float | None = None) -> None:
+    """Raise DivergenceError naming the first parameter that holds NaN/Inf or (with
+    ``max_norm``) whose L2 norm exceeds ``max_norm``; ``where`` says when (epoch, batches)."""
+    if not named:
+        return
+    with torch.no_grad():
+        tensors = [p.detach() for _, p in named]
+        finite = torch.stack([t.isfinite().all() for t in tensors])
+        norms = (torch.stack([torch.linalg.vector_norm(t.float()) for t in tensors])
+                 if max_norm is not None else None)
+        ok = bool(finite.all()) if norms is None else \
+            bool(finite.all() & (norms <= max_norm).all())
+    if ok:
+        return
+    finite_list = finite.tolist()
+    fix = "lower the learning rate (or add gradient clipping / a norm constraint) or check the data"
+    for i, (name, _) in enumerate(named):
+        if not finite_list[i]:
+            raise DivergenceError(f"Training diverged {where}: parameter "
+                                  f"{parameter_label(model, name)} holds NaN or Inf; {fix}.")
+    assert norms is not None
+    norm_list = norms.tolist()
+    for i, (name, _) in enumerate(named):
+        if norm_list[i] > max_norm:
+            raise DivergenceError(
+                f"Training diverged {where}: parameter {parameter_label(model, name)} has norm "
+                f"{norm_list[i]:.4g}, above max_param_norm={max_norm:g}; {fix}, or raise "
+                "max_param_norm.")
