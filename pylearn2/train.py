@@ -17,7 +17,12 @@ from typing import Any
 import torch
 
 from pylearn2.monitor import Monitor
-from pylearn2.train_checks import check_objective_channels, prepare_run_outputs, saved_files_note
+from pylearn2.train_checks import (
+    check_objective_channels,
+    output_paths,
+    prepare_run_outputs,
+    saved_files_note,
+)
 from pylearn2.train_extensions.base import (
     ExtensionHooks,
     StopReason,
@@ -33,6 +38,7 @@ from pylearn2.utils.exc import ConfigError, DivergenceError
 from pylearn2.utils.init_args import InitArgsMixin
 from pylearn2.utils.progress import startup_status
 from pylearn2.utils.protocols import DatasetLike, ModelLike
+from pylearn2.utils.run_lock import RunLock, remove_stale_temp_files
 
 log = logging.getLogger(__name__)
 
@@ -156,13 +162,24 @@ class Train(InitArgsMixin):
             if self.save_freq > 0:
                 self.save()
         except BaseException as error:
-            if isinstance(error, DivergenceError):  # say what is on disk, checked now
-                error.args = (f"{error} {saved_files_note(self)}",)
+            self._note_saved_files(error)
             self.stop_reason = StopReason(f"{type(error).__name__}: {error}", "error")
             self._hooks("on_error", error=error)
             raise
         finally:
+            self._end_run()
+
+    def _end_run(self) -> None:
+        """Last, however the run ends: ``on_train_end``, then drop the output lock."""
+        try:
             self._hooks("on_train_end", stop_reason=self.stop_reason)
+        finally:
+            self.release_outputs()
+
+    def _note_saved_files(self, error: BaseException) -> None:
+        """A DivergenceError's message gets what is on disk now (model, best, checkpoint)."""
+        if isinstance(error, DivergenceError):
+            error.args = (f"{error} {saved_files_note(self)}",)
 
     def _all_extensions(self) -> list[Any]:
         """The user's extensions, then the progress display and (with a save path) the CSV
@@ -202,6 +219,7 @@ class Train(InitArgsMixin):
         if self.save_path is None:  # resolved here: PYLEARN2_TRAIN_PHASE is set per phase
             self.save_path = self._default_save_path()
         if not dry_run:
+            self._lock_outputs()
             prepare_run_outputs(self, resume=getattr(self, "_resume_requested", False))
         self.monitor = Monitor.get_monitor(self.model)
         self.monitor.start_clock()
@@ -222,9 +240,24 @@ class Train(InitArgsMixin):
         with torch.no_grad():
             self.model.enforce_constraints()
 
+    def _lock_outputs(self) -> None:
+        """Take the advisory lock on ``<save_path>.lock`` (a second run on the same path
+        refuses, naming the holder), then remove temporary files killed runs left."""
+        lock = getattr(self, "_run_lock", None)
+        if self.save_path is None or not distributed.is_main() or (lock and lock.held):
+            return
+        self._run_lock = RunLock(self.save_path)
+        self._run_lock.acquire()
+        remove_stale_temp_files(output_paths(self))
+
+    def release_outputs(self) -> None:
+        """Drop the output lock (main_loop does this at the end, however it ends)."""
+        lock = getattr(self, "_run_lock", None)
+        if lock is not None:
+            lock.release()
+
     def run_callbacks_and_monitoring(self) -> None:
-        """One monitor call (objective channels checked for NaN/Inf), then every
-        extension's ``on_monitor``."""
+        """One monitor call, its objective channels checked for NaN/Inf, then ``on_monitor``."""
         self.monitor()
         check_objective_channels(self.monitor)
         self._hooks("on_monitor")

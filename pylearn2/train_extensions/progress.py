@@ -122,5 +122,6 @@ class CSVLogWriter(TrainExtension):
             return
         if self._log is None:
             self._log = CSVLog(self.path)
-            self._log.start(resume=bool(getattr(train, "resumed", False)))
+            self._log.start(resume=bool(getattr(train, "resumed", False)),
+                            before_epoch=model.monitor.get_epochs_seen())
         self._log.write(model.monitor)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import logging
 import math
 import os
@@ -22,12 +23,21 @@ class CSVLog:
         self.columns: list[str] | None = None
         self._warned: set[str] = set()
 
-    def start(self, resume: bool) -> None:
-        """A fresh run replaces an old log; a resumed one keeps appending to it."""
+    def start(self, resume: bool, before_epoch: int | None = None) -> None:
+        """A fresh run replaces an old log; a resumed one keeps appending to it, after
+        cutting it back to the rows of epochs before ``before_epoch`` (the epoch about to
+        be written): rows a killed run wrote after its last checkpoint go, as does a row
+        cut short, so the log equals that of an uninterrupted run."""
         if resume and os.path.exists(self.path):
             with open(self.path, newline="") as handle:
-                header = next(csv.reader(handle), None)
+                rows = list(csv.reader(handle))
+            header = rows[0] if rows else None
             self.columns = header[len(COUNTERS):] if header else None
+            if header and before_epoch is not None:
+                kept = [r for r in rows[1:] if len(r) == len(header) and r[0].isdigit()
+                        and int(r[0]) < before_epoch]
+                if len(kept) != len(rows) - 1:
+                    _rewrite(self.path, [header, *kept])
         elif os.path.exists(self.path):
             os.remove(self.path)
 
@@ -50,3 +60,15 @@ class CSVLog:
             if new_file:
                 writer.writerow(list(COUNTERS) + self.columns)
             writer.writerow(row)
+
+
+def _rewrite(path: str, rows: list[list[str]]) -> None:
+    """Replace the log with ``rows``, atomically."""
+    from pylearn2.utils.serial.atomic import atomic_write
+
+    def write(handle: Any) -> None:
+        text = io.StringIO()
+        csv.writer(text).writerows(rows)
+        handle.write(text.getvalue().encode())
+
+    atomic_write(path, write, on_overwrite="ignore")
