@@ -39,7 +39,11 @@ def rank() -> int:
 
 
 def is_main() -> bool:
-    return rank() == 0
+    """True on the process that saves and logs: rank 0 of the process group, or, before
+    the group is joined, the process torchrun started with ``RANK=0`` (or no RANK)."""
+    if dist.is_initialized():
+        return dist.get_rank() == 0
+    return os.environ.get("RANK", "0").strip() in ("", "0")
 
 
 def local_slice(n: int) -> slice:
