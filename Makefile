@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[dev,hdf5,images]'
+	$(BIN)/pip install -q -e '.[dev,hdf5,images,live,export]'
 	touch $(STAMP)
 
 demo: venv
