@@ -62,3 +62,26 @@ def small_job(save_path: Any = None, epochs: int = 2, extensions: Sequence[Any] 
                  save_path=None if save_path is None else str(save_path),
                  save_freq=1 if save_path is not None else 0, extensions=list(extensions),
                  **train_args)
+
+
+def write_fake_mnist(data_dir: Any, train: int = 120, test: int = 40) -> None:
+    """MNIST IDX files (gzipped) under ``data_dir/mnist`` with learnable labels: each
+    image's label row lights up. Clears the MNIST reader's cache so they are read."""
+    import gzip
+    import struct
+    from pathlib import Path
+
+    from pylearn2.utils import mnist_ubyte
+
+    folder = Path(data_dir) / "mnist"
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", train), ("t10k", test)):
+        labels = rng.integers(0, 10, size=n).astype(np.uint8)
+        images = rng.integers(0, 60, size=(n, 28, 28)).astype(np.uint8)
+        images[np.arange(n), labels, :] = 255
+        with gzip.open(folder / f"{prefix}-images-idx3-ubyte.gz", "wb") as f:
+            f.write(struct.pack(">iiii", 2051, n, 28, 28) + images.tobytes())
+        with gzip.open(folder / f"{prefix}-labels-idx1-ubyte.gz", "wb") as f:
+            f.write(struct.pack(">ii", 2049, n) + labels.tobytes())
+    mnist_ubyte._cached.cache_clear()

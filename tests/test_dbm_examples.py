@@ -1,13 +1,11 @@
 """The original MP-DBM experiment file and the energy-based examples, at toy size."""
 
-import gzip
 import os
 import re
-import struct
 from pathlib import Path
 
-import numpy as np
 import pytest
+from helpers import write_fake_mnist
 
 from pylearn2.config import yaml_parse
 from pylearn2.termination_criteria import EpochCounter
@@ -19,20 +17,7 @@ EXAMPLES = HERE.parent / "examples"
 @pytest.fixture
 def mnist_files(tmp_path, monkeypatch):
     """MNIST-format files with 300 training images whose label lights up one row."""
-    from pylearn2.utils import mnist_ubyte
-
-    folder = tmp_path / "data" / "mnist"
-    folder.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    for prefix, n in (("train", 300), ("t10k", 20)):
-        labels = rng.integers(0, 10, size=n).astype(np.uint8)
-        images = rng.integers(0, 60, size=(n, 28, 28)).astype(np.uint8)
-        images[np.arange(n), labels, :] = 255
-        with gzip.open(folder / f"{prefix}-images-idx3-ubyte.gz", "wb") as f:
-            f.write(struct.pack(">iiii", 2051, n, 28, 28) + images.tobytes())
-        with gzip.open(folder / f"{prefix}-labels-idx1-ubyte.gz", "wb") as f:
-            f.write(struct.pack(">ii", 2049, n) + labels.tobytes())
-    mnist_ubyte._cached.cache_clear()
+    write_fake_mnist(tmp_path / "data", train=300, test=20)
     monkeypatch.setenv("PYLEARN2_DATA_PATH", str(tmp_path / "data"))
     monkeypatch.setenv("PYLEARN2_TRAIN_DIR", str(tmp_path) + os.sep)
     monkeypatch.chdir(tmp_path)

@@ -1,14 +1,13 @@
 """The gated-autoencoder, LWTA, VAE and SVHN-maxout examples run at toy size."""
 
-import gzip
 import os
 import re
-import struct
 from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
+from helpers import write_fake_mnist
 
 from pylearn2.config import yaml_parse
 
@@ -41,22 +40,11 @@ def test_gae_shifts_example(tmp_path):
 
 @pytest.fixture
 def fake_mnist(tmp_path, monkeypatch):
-    from pylearn2.utils import mnist_ubyte
-
-    folder = tmp_path / "data" / "mnist"
-    folder.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    for prefix, n in (("train", 120), ("t10k", 40)):
-        labels = rng.integers(0, 10, size=n).astype(np.uint8)
-        images = rng.integers(0, 60, size=(n, 28, 28)).astype(np.uint8)
-        images[np.arange(n), labels, :] = 255
-        with gzip.open(folder / f"{prefix}-images-idx3-ubyte.gz", "wb") as f:
-            f.write(struct.pack(">iiii", 2051, n, 28, 28) + images.tobytes())
-        with gzip.open(folder / f"{prefix}-labels-idx1-ubyte.gz", "wb") as f:
-            f.write(struct.pack(">ii", 2049, n) + labels.tobytes())
-    mnist_ubyte._cached.cache_clear()
+    write_fake_mnist(tmp_path / "data", train=120, test=40)
     monkeypatch.setenv("PYLEARN2_DATA_PATH", str(tmp_path / "data"))
     yield tmp_path
+    from pylearn2.utils import mnist_ubyte
+
     mnist_ubyte._cached.cache_clear()
 
 
