@@ -14,17 +14,9 @@ from typing import Any
 import numpy as np
 
 from pylearn2.datasets.dense_design_matrix import DefaultViewConverter, DenseDesignMatrix
-from pylearn2.utils.exc import ConfigError, DataNotFoundError
+from pylearn2.datasets.npy_npz import load_npy
+from pylearn2.utils.exc import ConfigError
 from pylearn2.utils.string_utils import preprocess
-
-
-def _load(path: str) -> np.ndarray:
-    if not os.path.isfile(path):
-        raise DataNotFoundError(f"{path} does not exist.")
-    try:
-        return np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as err:
-        raise ConfigError(f"{path}: not a readable .npy file ({err}).") from None
 
 
 class ICML07DataSet(DenseDesignMatrix):
@@ -35,7 +27,7 @@ class ICML07DataSet(DenseDesignMatrix):
         if which_set not in ("train", "valid", "test"):
             raise ConfigError(f"which_set must be 'train', 'valid' or 'test', got {which_set!r}.")
         root = os.path.join(preprocess("${PYLEARN2_DATA_PATH}"), "icml07data", "npy", npy_filename)
-        X, y = _load(root + "_inputs.npy"), _load(root + "_labels.npy").reshape(-1)
+        X, y = load_npy(root + "_inputs.npy"), load_npy(root + "_labels.npy").reshape(-1)
         if X.shape[0] != y.shape[0] or X.ndim != 2 or X.shape[1] != 784:
             raise ConfigError(f"{root}_inputs.npy / _labels.npy: expected (N, 784) inputs and N "
                               f"labels, got {X.shape} and {y.shape}.")

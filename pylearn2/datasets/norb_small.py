@@ -12,7 +12,8 @@ import numpy as np
 
 from pylearn2.datasets.dense_design_matrix import DefaultViewConverter, DenseDesignMatrix
 from pylearn2.datasets.norb import PREFIX
-from pylearn2.utils.exc import ConfigError, DataNotFoundError
+from pylearn2.datasets.npy_npz import load_npy
+from pylearn2.utils.exc import ConfigError
 from pylearn2.utils.string_utils import preprocess
 
 
@@ -32,12 +33,7 @@ class NORBSmall(DenseDesignMatrix):
             raise ConfigError(f"NORBSmall.load: desc must be 'dat', 'cat' or 'info', got {desc!r}.")
         path = os.path.join(preprocess("${PYLEARN2_DATA_PATH}"), "norb_small", "original_npy",
                             f"{PREFIX[which_set]}-{desc}.npy")
-        if not os.path.isfile(path):
-            raise DataNotFoundError(f"{path} does not exist.")
-        try:
-            return np.load(path, allow_pickle=False)
-        except (ValueError, OSError, EOFError) as err:
-            raise ConfigError(f"{path}: not a readable .npy array ({err}).") from None
+        return load_npy(path)
 
     def __init__(self, which_set: str, center: bool = False, multi_target: bool = False) -> None:
         if which_set not in PREFIX:
@@ -75,12 +71,7 @@ class FoveatedNORB(DenseDesignMatrix):
     def load(cls, which_set: str) -> np.ndarray:
         path = os.path.join(preprocess("${PYLEARN2_DATA_PATH}"), "norb_small", "foveated",
                             f"{PREFIX[which_set]}-dat.npy")
-        if not os.path.isfile(path):
-            raise DataNotFoundError(f"{path} does not exist.")
-        try:
-            return np.load(path, allow_pickle=False)
-        except (ValueError, OSError, EOFError) as err:
-            raise ConfigError(f"{path}: not a readable .npy array ({err}).") from None
+        return load_npy(path)
 
     def __init__(self, which_set: str, center: bool = False, scale: bool = False,
                  start: int | None = None, stop: int | None = None, one_hot: bool = False,

@@ -12,8 +12,10 @@ from pylearn2.datasets.dense_design_matrix import DenseDesignMatrix
 from pylearn2.utils.exc import ConfigError, DataNotFoundError, UnsafeObjectError
 
 
-def _load(path: str, **kwargs: Any) -> Any:
-    if not os.path.exists(path):
+def load_npy(path: str, **kwargs: Any) -> Any:
+    """``numpy.load`` without pickles: a missing file is DataNotFoundError, an object array
+    UnsafeObjectError, a damaged or truncated file ConfigError, each naming the file."""
+    if not os.path.isfile(path):
         raise DataNotFoundError(f"{path} not found.")
     try:
         return np.load(path, allow_pickle=False, **kwargs)
@@ -22,6 +24,10 @@ def _load(path: str, **kwargs: Any) -> Any:
             raise UnsafeObjectError(f"{path} holds pickled Python objects (an object array); "
                                     "only plain numeric arrays are read.") from err
         raise ConfigError(f"{path}: not a numpy file ({err}).") from err
+    except (OSError, EOFError) as err:
+        raise ConfigError(f"{path}: not a readable numpy file ({err}); it may be truncated.") \
+            from None
+
 
 
 def _features(file: str, X: np.ndarray, axes: Sequence[Any]) -> dict[str, Any]:
@@ -39,7 +45,7 @@ class NpyDataset(DenseDesignMatrix):
 
     def __init__(self, file: str, mmap_mode: str | None = None,
                  axes: Sequence[Any] = ("b", 0, 1, "c")) -> None:
-        X = _load(file, mmap_mode=mmap_mode)
+        X = load_npy(file, mmap_mode=mmap_mode)
         self.file, self.mmap_mode = file, mmap_mode
         super().__init__(**_features(file, X, axes))
 
@@ -50,7 +56,7 @@ class NpzDataset(DenseDesignMatrix):
 
     def __init__(self, file: str, key: str, target_key: str | None = None,
                  y_labels: int | None = None, axes: Sequence[Any] = ("b", 0, 1, "c")) -> None:
-        with _load(file) as data:
+        with load_npy(file) as data:
             for name in [key] + ([target_key] if target_key else []):
                 if name not in data.files:
                     raise ConfigError(f"{file} has no array {name!r}; it has {data.files}.")
