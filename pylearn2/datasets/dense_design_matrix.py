@@ -22,7 +22,7 @@ from pylearn2.datasets.dataset import Dataset
 from pylearn2.space import CompositeSpace, Conv2DSpace, IndexSpace, NullSpace, Space, VectorSpace
 from pylearn2.utils.data_specs_util import flatten_specs
 from pylearn2.utils.exc import ConfigError, ShapeError
-from pylearn2.utils.iteration import FiniteDatasetIterator, resolve_iterator_class
+from pylearn2.utils.iteration import FiniteDatasetIterator, make_subset_iterator
 
 
 class DefaultViewConverter:
@@ -196,12 +196,8 @@ class DenseDesignMatrix(Dataset):
     def iterator(self, mode: str | None = None, batch_size: int | None = None,
                  num_batches: int | None = None, rng: Any = None, data_specs: Any = None,
                  return_tuple: bool = False) -> FiniteDatasetIterator:
-        mode = mode or "sequential"
-        subset_class = resolve_iterator_class(mode)
-        if subset_class.stochastic and rng is None:
-            rng = self.rng
-        subset = subset_class(self.get_num_examples(), batch_size, num_batches,
-                              rng if subset_class.stochastic else None)
+        subset = make_subset_iterator(mode, self.get_num_examples(), batch_size, num_batches,
+                                      rng, self.rng)
         specs = data_specs if data_specs is not None else self.get_data_specs()
         fetchers = [self._fetcher(space, source) for space, source in flatten_specs(specs)]
         if not fetchers and not isinstance(specs[0], NullSpace):

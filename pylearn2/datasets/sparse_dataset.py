@@ -13,7 +13,7 @@ from pylearn2.datasets.dataset import Dataset
 from pylearn2.space import VectorSpace
 from pylearn2.utils.data_specs_util import flatten_specs
 from pylearn2.utils.exc import ConfigError, DataNotFoundError
-from pylearn2.utils.iteration import FiniteDatasetIterator, resolve_iterator_class
+from pylearn2.utils.iteration import FiniteDatasetIterator, make_subset_iterator
 
 
 def load_sparse_file(path: str, zipped: bool) -> Any:
@@ -89,11 +89,8 @@ class SparseDataset(Dataset):
     def iterator(self, mode: str | None = None, batch_size: int | None = None,
                  num_batches: int | None = None, rng: Any = None, data_specs: Any = None,
                  return_tuple: bool = False) -> FiniteDatasetIterator:
-        subset_class = resolve_iterator_class(mode or "sequential")
-        if subset_class.stochastic and rng is None:
-            rng = self.rng
-        subset = subset_class(self.get_num_examples(), batch_size, num_batches,
-                              rng if subset_class.stochastic else None)
+        subset = make_subset_iterator(mode, self.get_num_examples(), batch_size, num_batches,
+                                      rng, self.rng)
         for _space, source in flatten_specs(data_specs or self.data_specs):
             if source != "features":
                 raise ConfigError(f"SparseDataset provides only 'features', not {source!r}.")

@@ -23,7 +23,7 @@ from pylearn2.datasets.dataset import Dataset
 from pylearn2.space import CompositeSpace, Space
 from pylearn2.utils.data_specs_util import flatten_specs
 from pylearn2.utils.exc import ConfigError, ShapeError
-from pylearn2.utils.iteration import FiniteDatasetIterator, resolve_iterator_class
+from pylearn2.utils.iteration import FiniteDatasetIterator, make_subset_iterator
 
 
 class VectorSpacesDataset(Dataset, torch.nn.Module):
@@ -106,11 +106,8 @@ class VectorSpacesDataset(Dataset, torch.nn.Module):
     def iterator(self, mode: str | None = None, batch_size: int | None = None,
                  num_batches: int | None = None, rng: Any = None, data_specs: Any = None,
                  return_tuple: bool = False) -> FiniteDatasetIterator:
-        subset_class = resolve_iterator_class(mode or "sequential")
-        if subset_class.stochastic and rng is None:
-            rng = self.rng
-        subset = subset_class(self.get_num_examples(), batch_size, num_batches,
-                              rng if subset_class.stochastic else None)
+        subset = make_subset_iterator(mode, self.get_num_examples(), batch_size, num_batches,
+                                      rng, self.rng)
         specs = data_specs if data_specs is not None else self.data_specs
         fetchers = [self._fetcher(s, src) for s, src in flatten_specs(specs)]
         return FiniteDatasetIterator(subset, fetchers, return_tuple)

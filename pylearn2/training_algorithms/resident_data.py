@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from pylearn2.utils.iteration import resolve_iterator_class
+from pylearn2.utils.iteration import make_subset_iterator
 
 BUDGET_VARIABLE = "PYLEARN2_DEVICE_DATA_MIB"
 
@@ -71,9 +71,7 @@ class ResidentData:
     def batches(self, mode: str, batch_size: int, num_batches: int | None,
                 rng: Any) -> Iterator[tuple[torch.Tensor, ...]]:
         """One epoch, batch for batch as ``dataset.iterator`` with the same arguments."""
-        subset_class: Any = resolve_iterator_class(mode)
-        subset = subset_class(self.size, batch_size, num_batches,
-                              rng if subset_class.stochastic else None)
+        subset = make_subset_iterator(mode, self.size, batch_size, num_batches, rng)
         for index in subset:
             if isinstance(index, torch.Tensor):
                 index = index.to(self.device, non_blocking=True)

@@ -228,6 +228,18 @@ def resolve_iterator_class(mode: str | type) -> type:
     return _MODES[mode]
 
 
+def make_subset_iterator(mode: str | type | None, num_examples: int | None,
+                         batch_size: int | None, num_batches: int | None, rng: Any = None,
+                         default_rng: Any = None) -> SubsetIterator:
+    """The subset iterator a dataset's ``iterator`` starts from: ``mode`` (default
+    'sequential'), drawing from ``rng`` (or the dataset's ``default_rng``) when stochastic."""
+    subset_class = resolve_iterator_class(mode or "sequential")
+    if not subset_class.stochastic:
+        return subset_class(num_examples, batch_size, num_batches, None)
+    return subset_class(num_examples, batch_size, num_batches,
+                        default_rng if rng is None else rng)
+
+
 def is_stochastic(mode: str | type) -> bool:
     return resolve_iterator_class(mode).stochastic
 
