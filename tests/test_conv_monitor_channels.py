@@ -99,8 +99,12 @@ def test_maxout_conv_reports_each_output_channel_as_a_unit():
     state = np.random.default_rng(3).normal(size=(3, 2, 2, 5))  # c01b
     got = mlp.layers[0].get_layer_monitoring_channels(state=torch.as_tensor(state))
     per_channel = state.reshape(3, -1)
-    assert float(got["max_x_min_u"]) == pytest.approx(per_channel.max(1).min(), rel=1e-12)
-    assert float(got["mean_x_max_u"]) == pytest.approx(per_channel.mean(1).max(), rel=1e-12)
+    # the original's names for this layer: dotted, no prefix
+    assert float(got["max_x.min_u"]) == pytest.approx(per_channel.max(1).min(), rel=1e-12)
+    assert float(got["mean_x.max_u"]) == pytest.approx(per_channel.mean(1).max(), rel=1e-12)
+    rng = per_channel.max(1) - per_channel.min(1)
+    assert float(got["range_x.mean_u"]) == pytest.approx(rng.mean(), rel=1e-12)
+    assert not any("_x_" in name for name in got)
 
 
 def test_monitor_style_is_checked():

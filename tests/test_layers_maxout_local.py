@@ -64,3 +64,71 @@ def test_pooling_constraints_and_spaces():
     with pytest.raises(BadInputSpaceError):
         MLP([MaxoutLocalC01B(num_channels=1, num_pieces=1, kernel_shape=(1, 1), layer_name="q",
                              irange=0.1)], input_space=VectorSpace(3))
+
+
+def _grouped_reference(layer, x_c01b):
+    """Reference with each group of filters seeing only its group of input channels."""
+    W = layer.W.detach().numpy().copy()
+    n_out, n_in, g = W.shape[2], W.shape[3], layer.input_groups
+    for o in range(n_out):
+        for c in range(n_in):
+            if o // (n_out // g) != c // (n_in // g):
+                assert W[:, :, o, c].max() == 0.0 == W[:, :, o, c].min()
+    return reference(layer, x_c01b)
+
+
+def test_original_arguments_are_honoured():
+    calls = []
+
+    def norm(c01b):
+        calls.append(tuple(c01b.shape))
+        return c01b * 2.0
+
+    layer = MaxoutLocalC01B(num_channels=2, num_pieces=2, kernel_shape=(2, 2), layer_name="h",
+                            irange=0.5, input_groups=2, max_kernel_norm=0.3,
+                            input_normalization=norm, detector_normalization=norm,
+                            output_normalization=norm)
+    MLP([layer], input_space=Conv2DSpace((3, 3), 2, axes=("c", 0, 1, "b"))).double()
+    x = np.random.default_rng(1).normal(size=(2, 3, 3, 4))
+    out = layer.fprop(torch.tensor(x)).detach().numpy()
+    # input x2 (linear, so the detector doubles before its bias), detector x2, output x2
+    W, b = layer.W.detach().numpy(), layer.b.detach().numpy()
+    ref_in = _grouped_reference(layer, 2 * x)
+    np.testing.assert_allclose(out, 4 * ref_in, rtol=1e-10)
+    assert calls == [(2, 3, 3, 4), (2, 2, 2, 4), (2, 2, 2, 4)]
+    # the constraint keeps the cross-group weights at zero and caps each filter's norm
+    with torch.no_grad():
+        layer.W.add_(1.0)
+    layer.enforce_constraints()
+    assert float(layer.get_filter_norms().max()) <= 0.3 + 1e-9
+    _grouped_reference(layer, x)
+    assert W.shape == (2, 2, 4, 2, 2, 2) and b.shape == (4, 2, 2)
+    assert layer.max_filter_norm == 0.3  # the original's older spelling reads the same cap
+
+
+def test_fix_options_shrink_infeasible_shapes():
+    layer = MaxoutLocalC01B(num_channels=1, num_pieces=2, kernel_shape=(5, 5), layer_name="h",
+                            irange=0.1, pool_shape=(4, 4), pool_stride=(5, 5),
+                            fix_kernel_shape=True, fix_pool_shape=True, fix_pool_stride=True)
+    MLP([layer], input_space=Conv2DSpace((4, 6), 1, axes=("c", 0, 1, "b")))
+    assert layer.kernel_shape == (4, 5) and layer.detector_shape == (1, 2)
+    assert layer.pool_shape == (1, 2) and layer.pool_stride == (1, 2)
+    with pytest.raises(Exception, match="fix_kernel_shape"):
+        MLP([MaxoutLocalC01B(num_channels=1, num_pieces=2, kernel_shape=(5, 5), layer_name="q",
+                             irange=0.1)], input_space=Conv2DSpace((4, 4), 1, axes=C01B_AXES))
+
+
+C01B_AXES = ("c", 0, 1, "b")
+
+
+def test_channels_have_the_original_names_and_values():
+    layer = MaxoutLocalC01B(num_channels=2, num_pieces=2, kernel_shape=(2, 2), layer_name="h",
+                            irange=0.5)
+    MLP([layer], input_space=Conv2DSpace((3, 3), 1, axes=C01B_AXES)).double()
+    state = np.random.default_rng(4).normal(size=(2, 2, 2, 5))
+    got = layer.get_layer_monitoring_channels(state=torch.tensor(state))
+    norms = np.sqrt((layer.W.detach().numpy() ** 2).sum(axis=(3, 4, 5)))
+    assert float(got["filter_norms_max"]) == pytest.approx(norms.max(), rel=1e-12)
+    per_channel = state.reshape(2, -1)
+    assert float(got["mean_x.min_u"]) == pytest.approx(per_channel.mean(1).min(), rel=1e-12)
+    assert float(got["max_x.max_u"]) == pytest.approx(state.max(), rel=1e-12)

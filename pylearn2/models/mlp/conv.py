@@ -382,6 +382,7 @@ class MaxoutConvC01B(ConvElemwise):
 
     def _state_channels(self, state: torch.Tensor, targets: Any) -> dict[str, torch.Tensor]:
         """Activation statistics with each output channel a unit (over examples and
-        positions), as the original's convolutional maxout reports them."""
+        positions), named as the original's convolutional maxout named them
+        ('max_x.mean_u', no prefix)."""
         per_channel = state.reshape(state.shape[0], -1).transpose(0, 1)  # c01b -> (01b, c)
-        return activation_channels(per_channel)
+        return activation_channels(per_channel, dotted=True)

@@ -30,9 +30,10 @@ class Maxout(Linear):
                  sparse_stdev: float = 1.0, include_prob: float = 1.0, init_bias: float = 0.0,
                  W_lr_scale: float | None = None, b_lr_scale: float | None = None,
                  max_col_norm: float | None = None, max_row_norm: float | None = None,
-                 mask_weights: Any = None, min_zero: bool = False, istdev: float | None = None
-                 ) -> None:
+                 mask_weights: Any = None, min_zero: bool = False, istdev: float | None = None,
+                 extensions: list[Any] | None = None) -> None:
         super().__init__(dim=num_units * num_pieces, layer_name=layer_name, irange=irange,
+                         extensions=extensions,
                          istdev=istdev, sparse_init=sparse_init, sparse_stdev=sparse_stdev,
                          include_prob=include_prob, init_bias=init_bias, W_lr_scale=W_lr_scale,
                          b_lr_scale=b_lr_scale, mask_weights=mask_weights,
@@ -86,9 +87,9 @@ class Maxout(Linear):
     def get_layer_monitoring_channels(self, state_below=None, state=None, targets=None):
         channels = super().get_layer_monitoring_channels(state_below, None, targets)
         if state is not None:
-            from pylearn2.models.mlp.dense import activation_channels
+            from pylearn2.models.mlp.statistics import activation_channels
 
             prefix = "" if self.num_pieces == 1 else "p_"  # the original's names
-            for name, value in activation_channels(state).items():
-                channels[prefix + name.replace("_x_", "_x.")] = value
+            for name, value in activation_channels(state, dotted=True).items():
+                channels[prefix + name] = value
         return channels

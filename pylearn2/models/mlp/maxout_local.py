@@ -27,9 +27,26 @@ class MaxoutLocalC01B(Layer):
     filters, then optional max pooling (``pool_shape``, ``pool_stride``). Output axes
     ('c', 0, 1, 'b').
 
-    ``max_filter_norm`` caps the norm of each filter; ``tied_b`` shares a bias per
-    channel instead of one per position; ``min_zero`` adds a zero piece. ``partial_sum``
-    and the ``fix_*`` arguments only tuned the classic GPU kernels: accepted, no effect.
+    Parameters
+    ----------
+    max_kernel_norm : float, optional
+        Caps the norm of each filter (over input channels and the kernel window).
+        ``max_filter_norm`` is the original's older spelling of the same cap.
+    tied_b : bool
+        One bias per channel instead of one per channel and position.
+    min_zero : bool
+        Adds a zero piece (outputs clipped below at 0).
+    input_groups : int
+        Splits the input channels and the filters into this many groups; each group of
+        filters sees only its own group of input channels.
+    input_normalization, detector_normalization, output_normalization : callable
+        Applied, on ('c', 0, 1, 'b') tensors, to the input, to the maxout units before
+        pooling, and to the pooled output.
+    fix_kernel_shape, fix_pool_shape, fix_pool_stride : bool
+        Shrink a kernel larger than the padded input, a pool larger than the detector
+        map, or a pool stride larger than the pool, instead of refusing them.
+    partial_sum : int
+        Only tuned the classic GPU kernels: accepted, no effect.
     """
 
     def __init__(self, num_channels: int, num_pieces: int, kernel_shape: Sequence[int],
@@ -39,47 +56,110 @@ class MaxoutLocalC01B(Layer):
                  b_lr_scale: float | None = None, pad: int = 0, fix_pool_shape: bool = False,
                  fix_pool_stride: bool = False, fix_kernel_shape: bool = False,
                  partial_sum: int = 1, tied_b: bool = False, max_filter_norm: float | None = None,
+                 max_kernel_norm: float | None = None,
                  input_normalization: Any = None, detector_normalization: Any = None,
                  min_zero: bool = False, output_normalization: Any = None,
-                 kernel_stride: Sequence[int] = (1, 1)) -> None:
+                 input_groups: int = 1, kernel_stride: Sequence[int] = (1, 1)) -> None:
         super().__init__()
         if irange is None:
             raise ConfigError(f"MaxoutLocalC01B {layer_name!r}: give irange.")
         if (pool_shape is None) != (pool_stride is None):
             raise ConfigError(f"MaxoutLocalC01B {layer_name!r}: give both pool_shape and "
                               "pool_stride, or neither.")
-        if any(f is not None for f in (input_normalization, detector_normalization,
-                                       output_normalization)):
-            raise ConfigError(f"MaxoutLocalC01B {layer_name!r}: the normalization arguments "
-                              "are not supported by this layer; leave them out.")
-        if partial_sum != 1 or fix_pool_shape or fix_pool_stride or fix_kernel_shape:
-            log.info("MaxoutLocalC01B %s: partial_sum / fix_* only tuned the classic GPU "
-                     "kernels; they have no effect here.", layer_name)
+        for name, fn in (("input_normalization", input_normalization),
+                         ("detector_normalization", detector_normalization),
+                         ("output_normalization", output_normalization)):
+            if fn is not None and not callable(fn):
+                raise ConfigError(f"MaxoutLocalC01B {layer_name!r}: {name} must be a callable "
+                                  "(e.g. !obj:pylearn2.expr.normalize.CrossChannelNormalization {}).")
+        if max_filter_norm is not None:
+            if max_kernel_norm is not None and max_kernel_norm != max_filter_norm:
+                raise ConfigError(f"MaxoutLocalC01B {layer_name!r}: max_filter_norm is the old "
+                                  "name of max_kernel_norm; give only one.")
+            max_kernel_norm = max_filter_norm
+        if int(input_groups) < 1 or (num_channels * num_pieces) % int(input_groups):
+            raise ConfigError(f"MaxoutLocalC01B {layer_name!r}: input_groups={input_groups} must "
+                              f"divide num_channels * num_pieces = {num_channels * num_pieces}.")
+        if partial_sum != 1:
+            log.info("MaxoutLocalC01B %s: partial_sum only tuned the classic GPU kernels; it "
+                     "has no effect here.", layer_name)
         self.num_channels, self.num_pieces = int(num_channels), int(num_pieces)
-        self.kernel_shape, self.layer_name = tuple(kernel_shape), layer_name
-        self.pool_shape, self.pool_stride = pool_shape, pool_stride
+        self.kernel_shape = tuple(int(k) for k in kernel_shape)
+        self.layer_name = layer_name
+        self.pool_shape = None if pool_shape is None else tuple(int(p) for p in pool_shape)
+        self.pool_stride = None if pool_stride is None else tuple(int(p) for p in pool_stride)
         self.irange, self.init_bias, self.pad = float(irange), float(init_bias), int(pad)
         self.W_lr_scale, self.b_lr_scale = W_lr_scale, b_lr_scale
-        self.tied_b, self.max_filter_norm, self.min_zero = bool(tied_b), max_filter_norm, min_zero
-        self.kernel_stride = tuple(kernel_stride)
+        self.fix_pool_shape, self.fix_pool_stride = fix_pool_shape, fix_pool_stride
+        self.fix_kernel_shape, self.partial_sum = fix_kernel_shape, partial_sum
+        self.tied_b, self.max_kernel_norm, self.min_zero = bool(tied_b), max_kernel_norm, min_zero
+        self.input_normalization = input_normalization
+        self.detector_normalization = detector_normalization
+        self.output_normalization = output_normalization
+        self.input_groups = int(input_groups)
+        self.kernel_stride = tuple(int(k) for k in kernel_stride)
+
+    @property
+    def max_filter_norm(self) -> float | None:
+        """The original's older name of ``max_kernel_norm``."""
+        return self.max_kernel_norm
+
+    def _feasible_shapes(self, rows: int, cols: int) -> tuple[int, int]:
+        """Applies the ``fix_*`` options (or refuses), returning the detector shape."""
+        kernel = list(self.kernel_shape)
+        for axis, size in enumerate((rows, cols)):
+            if kernel[axis] > size:
+                if not self.fix_kernel_shape:
+                    raise ConfigError(f"MaxoutLocalC01B {self.layer_name!r}: kernel "
+                                      f"{self.kernel_shape} is larger than the padded input "
+                                      f"{(rows, cols)}; shrink it or set fix_kernel_shape.")
+                kernel[axis] = size
+        self.kernel_shape = tuple(kernel)
+        detector = tuple((size - k) // s + 1 for size, k, s in
+                         zip((rows, cols), self.kernel_shape, self.kernel_stride))
+        if self.pool_shape is not None:
+            assert self.pool_stride is not None
+            pool = list(self.pool_shape)
+            for axis in (0, 1):
+                if pool[axis] > detector[axis]:
+                    if not self.fix_pool_shape:
+                        raise ConfigError(f"MaxoutLocalC01B {self.layer_name!r}: pool "
+                                          f"{self.pool_shape} exceeds the detector map "
+                                          f"{detector}; set fix_pool_shape to shrink it.")
+                    pool[axis] = detector[axis]
+            self.pool_shape = tuple(pool)
+            if any(s > p for s, p in zip(self.pool_stride, self.pool_shape)):
+                if not self.fix_pool_stride:
+                    raise ConfigError(f"MaxoutLocalC01B {self.layer_name!r}: pool stride "
+                                      f"{self.pool_stride} is larger than the pool "
+                                      f"{self.pool_shape}; set fix_pool_stride to shrink it.")
+                self.pool_stride = tuple(self.pool_shape)
+        return detector  # type: ignore[return-value]
 
     def set_input_space(self, space: Space) -> None:
         if not isinstance(space, Conv2DSpace):
             raise BadInputSpaceError(f"MaxoutLocalC01B {self.layer_name!r} needs a Conv2DSpace "
                                      f"input, got {space}.")
+        if space.num_channels % self.input_groups:
+            raise ConfigError(f"MaxoutLocalC01B {self.layer_name!r}: input_groups="
+                              f"{self.input_groups} must divide the {space.num_channels} input "
+                              "channels.")
         self.input_space = space
         rows, cols = (s + 2 * self.pad for s in space.shape)
         padded = Conv2DSpace((rows, cols), space.num_channels, axes=("b", "c", 0, 1))
-        out_rows = (rows - self.kernel_shape[0]) // self.kernel_stride[0] + 1
-        out_cols = (cols - self.kernel_shape[1]) // self.kernel_stride[1] + 1
-        if out_rows < 1 or out_cols < 1:
-            raise ConfigError(f"MaxoutLocalC01B {self.layer_name!r}: kernel {self.kernel_shape} "
-                              f"is larger than the padded input {(rows, cols)}.")
+        out_rows, out_cols = self._feasible_shapes(rows, cols)
         mlp = self.get_mlp()
         rng = mlp.rng if mlp is not None else np.random.default_rng([2013, 1, 4])
         n_out = self.num_channels * self.num_pieces
         filters = rng.uniform(-self.irange, self.irange,
                               (out_rows, out_cols, n_out, space.num_channels) + self.kernel_shape)
+        group_of_out = np.arange(n_out) // (n_out // self.input_groups)
+        group_of_in = np.arange(space.num_channels) // (space.num_channels // self.input_groups)
+        mask = (group_of_out[:, None] == group_of_in[None, :]).astype(np.float32)
+        filters = filters * mask[None, None, :, :, None, None]
+        # the weights between groups start at zero and enforce_constraints keeps them there
+        self.register_buffer("group_mask", torch.as_tensor(mask)[None, None, :, :, None, None],
+                             persistent=False)
         self.transformer = LocalConnected(filters, padded, output_axes=("b", "c", 0, 1),
                                           kernel_stride=self.kernel_stride)
         bias_shape = (n_out,) if self.tied_b else (n_out, out_rows, out_cols)
@@ -87,6 +167,7 @@ class MaxoutLocalC01B(Layer):
         self.detector_shape = (out_rows, out_cols)
         shape = self.detector_shape
         if self.pool_shape is not None:
+            assert self.pool_stride is not None
             shape = tuple(int(np.ceil((d - p) / s)) + 1 for d, p, s in
                           zip(shape, self.pool_shape, self.pool_stride))
         self.output_space = Conv2DSpace(shape, self.num_channels, axes=C01B)
@@ -96,6 +177,10 @@ class MaxoutLocalC01B(Layer):
         return self.transformer.filters
 
     def fprop(self, state_below: torch.Tensor) -> torch.Tensor:
+        if self.input_normalization is not None:
+            c01b = Conv2DSpace.convert(state_below, self.input_space.axes, C01B)
+            state_below = Conv2DSpace.convert(self.input_normalization(c01b), C01B,
+                                              self.input_space.axes)
         bc01 = Conv2DSpace.convert(state_below, self.input_space.axes, ("b", "c", 0, 1))
         if self.pad:
             bc01 = F.pad(bc01, (self.pad,) * 4)
@@ -103,23 +188,49 @@ class MaxoutLocalC01B(Layer):
         z = z + (self.b[None, :, None, None] if self.tied_b else self.b[None])
         z = z.reshape(z.shape[0], self.num_channels, self.num_pieces, *z.shape[2:])
         h = z.max(dim=2).values
-        if self.min_zero:
-            h = h.clamp_min(0.0)
         c01b = h.permute(1, 2, 3, 0)
+        if self.detector_normalization is not None:
+            c01b = self.detector_normalization(c01b)
         if self.pool_shape is not None:
+            assert self.pool_stride is not None
             c01b = max_pool_c01b(c01b, self.pool_shape, self.pool_stride)
+        if self.min_zero:
+            c01b = c01b.clamp_min(0.0)
+        if self.output_normalization is not None:
+            c01b = self.output_normalization(c01b)
         return c01b
 
+    def get_filter_norms(self) -> torch.Tensor:
+        """Norm of each filter, (out_rows, out_cols, channels * pieces)."""
+        return self.W.detach().pow(2).sum(dim=(3, 4, 5)).sqrt()
+
+    def get_layer_monitoring_channels(self, state_below=None, state=None, targets=None):
+        """Filter norms, and the output's statistics with each channel a unit (over
+        examples and positions), named as the original named them."""
+        from pylearn2.models.mlp.statistics import activation_channels
+
+        norms = self.get_filter_norms()
+        channels = {"filter_norms_min": norms.min(), "filter_norms_mean": norms.mean(),
+                    "filter_norms_max": norms.max()}
+        if state is None and state_below is not None:
+            state = self.fprop(state_below)
+        if state is not None:
+            per_channel = state.detach().reshape(state.shape[0], -1).transpose(0, 1)
+            channels.update(activation_channels(per_channel, dotted=True))
+        return channels
+
     def has_constraints(self) -> bool:
-        return self.max_filter_norm is not None
+        return self.max_kernel_norm is not None or self.input_groups > 1
 
     @torch.no_grad()
     def enforce_constraints(self) -> None:
-        if self.max_filter_norm is None:
-            return
         W = self.transformer.filters
+        if self.input_groups > 1:
+            W.mul_(self.group_mask)
+        if self.max_kernel_norm is None:
+            return
         norms = W.pow(2).sum(dim=(3, 4, 5), keepdim=True).sqrt()
-        W.mul_(norms.clamp(max=self.max_filter_norm) / norms.clamp_min(1e-7))
+        W.mul_(norms.clamp(max=self.max_kernel_norm) / norms.clamp_min(1e-7))
 
     def get_lr_scalers(self) -> dict[torch.nn.Parameter, float]:
         scalers = {}
