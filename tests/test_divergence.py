@@ -9,6 +9,7 @@ import re
 
 import numpy as np
 import pytest
+import torch
 from helpers import classification_data, regression_data, small_job
 
 from pylearn2.datasets.dense_design_matrix import DenseDesignMatrix
@@ -104,3 +105,74 @@ def test_norm_bound_is_opt_in_and_names_the_parameter_and_its_norm():
     assert found.group(2) == over[0]
     with pytest.raises(ConfigError, match="max_param_norm"):
         SGD(learning_rate=0.1, max_param_norm=-1)
+
+
+# -- BGD: the same checks -------------------------------------------------------------------
+def _bgd_job(save_path=None, epochs=3, **bgd_args):
+    from pylearn2.training_algorithms.bgd import BGD
+
+    model = MLP(nvis=3, seed=[1, 2, 3], layers=[Linear(dim=2, layer_name="out", irange=0.5)])
+    algorithm = BGD(batch_size=10, updates_per_batch=2, termination_criterion=EpochCounter(epochs),
+                    monitoring_dataset={"valid": regression_data(n=6, seed=1)}, **bgd_args)
+    return Train(dataset=regression_data(n=40), model=model, algorithm=algorithm,
+                 save_path=None if save_path is None else str(save_path),
+                 save_freq=1 if save_path is not None else 0)
+
+
+def test_bgd_names_epoch_batch_and_parameter_when_its_step_overflows():
+    job = _bgd_job(scale_step=float("inf"))  # every accepted step becomes infinite
+    with pytest.raises(DivergenceError) as info:
+        job.main_loop()
+    message = str(info.value)
+    # the first batch of the first epoch already overflows, and the check names it
+    assert "in epoch 1, batch 1 (after 1 batches in all), at the result of its line search" \
+        in message, message
+    names = [n for n, p in job.model.named_parameters() if not p.detach().isfinite().all()]
+    assert names, "an infinite step should have produced Inf"
+    assert f"parameter out.{names[0].split('.')[-1]} ({names[0]}) holds NaN or Inf" in message
+    assert "Nothing has been saved yet." in message
+    assert job.model.monitor.get_batches_seen() == 0  # stopped before the batch was counted
+
+
+def test_bgd_checks_the_parameters_before_training():
+    job = _bgd_job()
+    with torch.no_grad():
+        dict(job.model.named_parameters())["layers.0.b"][1] = float("nan")
+    with pytest.raises(DivergenceError, match=r"diverged before training: parameter "
+                                              r"out\.b \(layers\.0\.b\) holds NaN or Inf"):
+        job.main_loop()
+    assert job.model.monitor.get_batches_seen() == 0
+
+
+def test_bgd_message_lists_saved_files_and_the_norm_bound_is_opt_in(tmp_path):
+    save = tmp_path / "bgd.pkl"
+    _bgd_job(epochs=2).main_loop()  # no bound, sane steps: trains to the end
+
+    class Explode(TrainExtension):
+        def on_epoch_begin(self, algorithm=None, model=None, **kwargs):
+            if model.monitor.get_epochs_seen() == 1:
+                algorithm.optimizer.scale_step = float("inf")
+
+    job = _bgd_job(save, epochs=3)
+    job.extensions.append(Explode())
+    with pytest.raises(DivergenceError) as info:
+        job.main_loop()
+    message = str(info.value)
+    assert "in epoch 2, batch 1 (after 5 batches in all)" in message, message
+    assert f"intact: {save}, {save}.ckpt (resume from the checkpoint" in message
+
+    bounded = _bgd_job(epochs=1, max_param_norm=0.3)
+    with pytest.raises(DivergenceError) as info:
+        bounded.main_loop()
+    found = re.search(r"parameter \S+ \((\S+)\) has norm (\S+), above max_param_norm=0.3",
+                      str(info.value))
+    assert found, str(info.value)
+    params = dict(bounded.model.named_parameters())
+    norms = {n: float(np.linalg.norm(p.detach().numpy().astype(np.float64)))
+             for n, p in params.items()}
+    assert found.group(1) == [n for n in params if norms[n] > 0.3][0]
+    assert found.group(2) == f"{norms[found.group(1)]:.4g}"
+    from pylearn2.training_algorithms.bgd import BGD
+
+    with pytest.raises(ConfigError, match="BGD max_param_norm must be a positive number"):
+        BGD(max_param_norm=0)

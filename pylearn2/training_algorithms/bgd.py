@@ -19,6 +19,7 @@ from pylearn2.training_algorithms.bgd_steps import (  # noqa: F401 (original pat
     ScaleStep,
     StepShrinker,
 )
+from pylearn2.training_algorithms.divergence import check_parameters, checked_max_norm
 from pylearn2.training_algorithms.minibatch import MinibatchAlgorithm
 from pylearn2.utils import distributed
 from pylearn2.utils.exc import ConfigError
@@ -77,6 +78,10 @@ class BGD(MinibatchAlgorithm):
         As for SGD.
     conjugate_beta : str
         ``'polak_ribiere'`` or ``'previous_direction'``.
+    max_param_norm : float, optional
+        Opt-in divergence bound: a parameter whose L2 norm exceeds it stops training with
+        a DivergenceError naming it. NaN/Inf is always checked: before training and after
+        each batch's line searches (so after every epoch too).
     """
 
     def __init__(self, cost: Any = None, batch_size: int | None = None,
@@ -88,7 +93,8 @@ class BGD(MinibatchAlgorithm):
                  line_search_mode: str | None = None, verbose_optimization: bool = False,
                  scale_step: float = 1.0, theano_function_mode: Any = None,
                  init_alpha: Any = None, seed: Any = None, device: str | None = None,
-                 conjugate_beta: str = "polak_ribiere") -> None:
+                 conjugate_beta: str = "polak_ribiere",
+                 max_param_norm: float | None = None) -> None:
         if line_search_mode not in (None, "exhaustive"):
             raise ConfigError(f"BGD line_search_mode must be null or 'exhaustive', got "
                               f"{line_search_mode!r}.")
@@ -112,6 +118,7 @@ class BGD(MinibatchAlgorithm):
         self.verbose_optimization = verbose_optimization
         self.scale_step = scale_step
         self.init_alpha = init_alpha
+        self.max_param_norm = checked_max_norm("BGD", max_param_norm)
 
     def setup(self, model: Any, dataset: Any) -> None:
         cost = self.cost if self.cost is not None else model.get_default_cost()
@@ -123,6 +130,9 @@ class BGD(MinibatchAlgorithm):
         self._setup_minibatch(model, dataset, self.mode,
                               self.seed if self.seed is not None else (2013, 3, 3))
         self.params = [p for p in model.get_params() if p.requires_grad]
+        trainable = {id(p) for p in self.params}
+        self._named_params = [(n, p) for n, p in model.named_parameters() if id(p) in trainable]
+        self._check_finite("before training")
         self._stats = {"ave_step_size": 0.0, "ave_grad_size": 0.0, "ave_grad_mult": 0.0}
         self.monitor.add_global_channels(lambda: dict(self._stats))
         default_alpha = 1.0 if self.line_search_mode == "exhaustive" else 0.1
@@ -182,11 +192,15 @@ class BGD(MinibatchAlgorithm):
         larger batch."""
         parallel = distributed.world_size() > 1
         all_stats = []
-        for data, total, count in self._batches(dataset, self.mode):
+        epoch = self.monitor.get_epochs_seen() + 1  # report_epoch comes after train()
+        for batch, (data, total, count) in enumerate(self._batches(dataset, self.mode), 1):
             self.optimizer.objective, self.optimizer.value_and_grad = self._closures(data, count)
             self.optimizer.combine = self._average_over_processes(count) if parallel else None
             all_stats.extend(self.optimizer.minimize(self.updates_per_batch))
             self._enforce_constraints()
+            self._check_finite(f"in epoch {epoch}, batch {batch} (after "
+                               f"{self.monitor.get_batches_seen() + 1} batches in all), at the "
+                               "result of its line search")
             self._end_batch(total)
         if all_stats:
             self._stats = {
@@ -194,6 +208,10 @@ class BGD(MinibatchAlgorithm):
                 "ave_grad_size": float(np.mean([s.grad_size for s in all_stats])),
                 "ave_grad_mult": float(np.mean([s.grad_mult for s in all_stats])),
             }
+
+    def _check_finite(self, when: str) -> None:
+        """NaN/Inf (and the opt-in norm bound) in the parameters: one host sync."""
+        check_parameters(self.model, self._named_params, when, self.max_param_norm)
 
     def state_dict(self) -> dict[str, Any]:
         """Iterator RNG, the optimiser's own state, the step statistics and the

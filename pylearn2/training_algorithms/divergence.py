@@ -2,8 +2,9 @@
 
 One host sync per call: the flags (and norms) of every parameter are stacked on the
 device and copied back together; the per-parameter loop runs only once something is
-wrong, to name the first offending parameter. Algorithms call this at most once per
-epoch (and once before training), never per step.
+wrong, to name the first offending parameter. SGD calls this once before training and
+after every epoch, never per step; BGD also after each batch's line searches (which sync
+with the host anyway).
 """
 
 from __future__ import annotations
@@ -13,7 +14,22 @@ from typing import Any
 
 import torch
 
-from pylearn2.utils.exc import DivergenceError
+from pylearn2.utils.exc import ConfigError, DivergenceError
+
+
+def checked_max_norm(algorithm: str, max_param_norm: Any) -> float | None:
+    """``max_param_norm`` as a float (None: no bound), refusing anything but a positive
+    number with a message naming ``algorithm``."""
+    if max_param_norm is None:
+        return None
+    try:
+        bound = float(max_param_norm)
+    except (TypeError, ValueError):
+        bound = float("nan")
+    if not bound > 0:
+        raise ConfigError(f"{algorithm} max_param_norm must be a positive number, got "
+                          f"{max_param_norm!r}.")
+    return bound
 
 
 def parameter_label(model: Any, name: str) -> str:

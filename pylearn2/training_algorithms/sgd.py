@@ -17,7 +17,7 @@ import torch
 from pylearn2.costs.cost import Cost
 from pylearn2.train_extensions.base import UpdateCallback, keyed_states, load_keyed_states
 from pylearn2.train_extensions.polyak import PolyakAveraging
-from pylearn2.training_algorithms.divergence import check_parameters
+from pylearn2.training_algorithms.divergence import check_parameters, checked_max_norm
 from pylearn2.training_algorithms.learning_rule import (
     LearningRule,
     Momentum,
@@ -147,10 +147,7 @@ class SGD(MinibatchAlgorithm):
                               f"{precision!r}.")
         self.compile = bool(compile)
         self.precision = precision
-        if max_param_norm is not None and not float(max_param_norm) > 0:
-            raise ConfigError(f"SGD max_param_norm must be a positive number, got "
-                              f"{max_param_norm!r}.")
-        self.max_param_norm = None if max_param_norm is None else float(max_param_norm)
+        self.max_param_norm = checked_max_norm("SGD", max_param_norm)
         self._dataset_size: int | None = None
 
     # -- setup -------------------------------------------------------------------------
