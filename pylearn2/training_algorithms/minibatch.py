@@ -101,6 +101,7 @@ class MinibatchAlgorithm(TrainingAlgorithm):
         self._constrained = model.has_constraints()
         targets = getattr(model, "constraint_targets", None)  # found once, see Model
         self._constraint_targets = (targets() if targets else [model]) if self._constrained else []
+        self._extension_owners = _extension_owners(model)  # layers first, the model last
         self.rng = np.random.default_rng(seed_sequence(seed))
         self.monitor = Monitor.get_monitor(model)
         if self.monitoring_dataset is not None:
@@ -172,13 +173,14 @@ class MinibatchAlgorithm(TrainingAlgorithm):
             with torch.no_grad():
                 for target in self._constraint_targets:  # found once at setup
                     target.enforce_constraints()
-        extensions = getattr(self.model, "extensions", None)
-        if extensions:
+        owners = [owner for owner in self._extension_owners if getattr(owner, "extensions", None)]
+        if owners:
             with torch.no_grad():
                 params = list(self.model.get_params())
                 updates = {p: p.detach().clone() for p in params}
-                for extension in extensions:
-                    extension.post_modify_updates(updates, self.model)
+                for owner in owners:  # each extension sees the model (or layer) that holds it
+                    for extension in owner.extensions:
+                        extension.post_modify_updates(updates, owner)
                 for p in params:
                     p.copy_(updates[p])
 
@@ -205,4 +207,14 @@ class MinibatchAlgorithm(TrainingAlgorithm):
         self.load_termination_criterion_state(state.get("termination_criterion"))
 
 
+def _extension_owners(model: Any) -> list[Any]:
+    """The model and its nested models that may hold model extensions, innermost first
+    (a layer's extensions run before those of the MLP that contains it)."""
+    submodels = getattr(model, "submodels", None)
+    owners = [owner for child in (submodels() if submodels else [])
+              for owner in _extension_owners(child)]
+    return [*owners, model]
+
+
 __all__ = ["MinibatchAlgorithm", "seed_sequence"]
+

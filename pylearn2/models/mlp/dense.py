@@ -38,8 +38,9 @@ class Linear(Layer):
         copy_input: Any = None,
         use_abs_loss: bool = False,
         use_bias: bool = True,
+        extensions: list[Any] | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(extensions=extensions)
         self.copy_input = bool(copy_input)
         if not 0.0 < include_prob <= 1.0:
             raise ConfigError(f"Layer {layer_name!r}: include_prob must be in (0, 1].")

@@ -23,8 +23,10 @@ class Layer(Model):
 
     layer_name: str
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, extensions: list[Any] | None = None) -> None:
+        """``extensions``: model extensions as :class:`~pylearn2.models.model.Model` takes
+        them; the training step runs them with this layer as their ``model``."""
+        super().__init__(extensions=extensions)
         self._mlp_ref: list[MLP] = []
 
     def get_mlp(self) -> MLP | None:

@@ -42,6 +42,10 @@ class MLP(Layer):
         Name of this MLP when it is a layer of another.
     monitor_targets : bool
         Whether the monitor's channels may use the targets (accuracy, nll).
+    extensions : list, optional
+        Model extensions (objects with ``post_modify_updates(updates, model)``), run after
+        every update once the layers' own extensions have run, as
+        :class:`~pylearn2.models.model.Model` describes.
     """
 
     def __init__(
@@ -55,8 +59,9 @@ class MLP(Layer):
         seed: Any = None,
         layer_name: str | None = None,
         monitor_targets: bool = True,
+        extensions: list[Any] | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(extensions=extensions)
         if nvis is not None and input_space is not None:
             raise ConfigError("MLP: give nvis or input_space, not both.")
         names = [getattr(layer, "layer_name", None) for layer in layers]

@@ -36,8 +36,9 @@ class Softmax(Layer):
         init_bias_target_marginals=None,
         binary_target_dim: int | None = None,
         non_redundant: bool = False,
+        extensions: list | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(extensions=extensions)
         if binary_target_dim is not None and int(binary_target_dim) < 1:
             raise ConfigError(f"Softmax {layer_name!r}: binary_target_dim must be >= 1, "
                               f"got {binary_target_dim}.")
