@@ -124,7 +124,7 @@ class TransformerDataset(Dataset):
 
     def iterator(self, mode: str | None = None, batch_size: int | None = None,
                  num_batches: int | None = None, rng: Any = None, data_specs: Any = None,
-                 return_tuple: bool = False) -> _TransformingIterator:
+                 return_tuple: bool = False) -> TransformerIterator:
         specs = data_specs if data_specs is not None else self.get_data_specs()
         pairs = flatten_specs(specs)
         if not pairs:
@@ -135,56 +135,74 @@ class TransformerDataset(Dataset):
         raw_specs = (CompositeSpace([p[0] for p in raw_pairs]), tuple(p[1] for p in raw_pairs))
         inner = self.raw.iterator(mode=mode, batch_size=batch_size, num_batches=num_batches,
                                   rng=rng, data_specs=raw_specs, return_tuple=True)
-        out_space = self.feature_space() if any(s == "features" for _, s in pairs) else None
-        return _TransformingIterator(self, inner, pairs, out_space,
-                                     return_tuple or len(pairs) != 1)
+        return TransformerIterator(inner, self, specs, return_tuple=return_tuple or len(pairs) != 1)
 
 
-class _TransformingIterator:
-    """Wraps the raw iterator; transforms the 'features' entries of every batch."""
+class TransformerIterator:
+    """Iterate ``raw_iterator`` (an iterator of the raw dataset), passing the features of
+    every batch through ``transformer_dataset``'s transformer; other sources pass unchanged.
 
-    def __init__(self, owner: TransformerDataset, inner: Any, pairs: list,
-                 out_space: Space | None, return_tuple: bool) -> None:
-        self.owner, self.inner, self.pairs = owner, inner, pairs
-        self.out_space, self.return_tuple = out_space, return_tuple
+    ``data_specs`` names the batch's sources (and the space wanted for the features);
+    without it a single-tensor batch is all features and in a tuple only the first entry
+    is. ``return_tuple`` defaults to the raw batch's form.
+    """
 
-    def __iter__(self) -> _TransformingIterator:
+    def __init__(self, raw_iterator: Any, transformer_dataset: TransformerDataset,
+                 data_specs: Any = None, return_tuple: bool | None = None) -> None:
+        self.raw_iterator = raw_iterator
+        self.transformer_dataset = transformer_dataset
+        self.data_specs = data_specs
+        self.return_tuple = return_tuple
+        self._pairs = flatten_specs(data_specs) if data_specs is not None else None
+        wants_features = self._pairs is not None and any(s == "features" for _, s in self._pairs)
+        self._out_space = transformer_dataset.feature_space() if wants_features else None
+
+    def __iter__(self) -> TransformerIterator:
         return self
 
     def __next__(self) -> Any:
-        batch = next(self.inner)
+        batch = next(self.raw_iterator)
+        single = not isinstance(batch, (tuple, list))
+        parts = (batch,) if single else tuple(batch)
+        if self._pairs is not None and len(self._pairs) != len(parts):
+            raise ConfigError(f"TransformerIterator: the raw batch has {len(parts)} parts but "
+                              f"data_specs name {len(self._pairs)} sources.")
+        pairs = self._pairs or [(None, "features" if i == 0 else None) for i in range(len(parts))]
         out = []
-        for (space, source), data in zip(self.pairs, batch):
+        for (space, source), data in zip(pairs, parts):
             if source == "features":
-                data = self.owner.transform(data)
-                if space != self.out_space:
-                    data = self.out_space.format_as(data, space)
+                data = self.transformer_dataset.transform(data)
+                if space is not None and space != self._out_space:
+                    data = self._out_space.format_as(data, space)
             out.append(data)
-        return tuple(out) if self.return_tuple else out[0]
+        keep_tuple = (not single) if self.return_tuple is None else self.return_tuple
+        return tuple(out) if keep_tuple else out[0]
+
+    next = __next__  # the Python 2 spelling scripts written for the original call
 
     @property
     def batch_size(self) -> int:
-        return self.inner.batch_size
+        return self.raw_iterator.batch_size
 
     @property
     def num_batches(self) -> int | None:
-        return self.inner.num_batches
+        return self.raw_iterator.num_batches
 
     @property
     def num_examples(self) -> int | None:
-        return self.inner.num_examples
+        return self.raw_iterator.num_examples
 
     @property
     def uneven(self) -> bool:
-        return self.inner.uneven
+        return self.raw_iterator.uneven
 
     @property
     def stochastic(self) -> bool:
-        return self.inner.stochastic
+        return self.raw_iterator.stochastic
 
     def state_dict(self) -> dict[str, Any]:
-        return {"raw": self.inner.state_dict(), "transformer": self.owner.state_dict()}
+        return {"raw": self.raw_iterator.state_dict(), "transformer": self.transformer_dataset.state_dict()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.owner.load_state_dict(state.get("transformer", {}))
-        self.inner.load_state_dict(state["raw"])
+        self.transformer_dataset.load_state_dict(state.get("transformer", {}))
+        self.raw_iterator.load_state_dict(state["raw"])
