@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import pickle
@@ -88,9 +89,72 @@ def test_denoising_autoencoder_outputs_match_the_original():
     _assert_close(clean, "outputs_dae_reconstruct_clean")
 
 
+def _mlp_layer(model, x, name):
+    with torch.no_grad():
+        states = model.fprop(torch.as_tensor(x), return_all=True)
+    return dict(zip([layer.layer_name for layer in model.layers], states))[name].numpy()
+
+
+def _output_checks() -> dict[str, object]:
+    """How this library computes each stored output: ``fn(model, inputs)``."""
+    checks: dict[str, object] = {}
+    for name in ("mlp_sigmoid", "mlp_mixed", "softmax_regression", "conv"):
+        checks[f"{name}_fprop"] = lambda m, x: _run(m.fprop, x)
+        for layer in ("h0", "h1", "h2", "h3", "y"):
+            checks[f"{name}_layer_{layer}"] = functools.partial(_mlp_layer, name=layer)
+    for name in ("rbm", "grbm"):
+        checks[f"{name}_mean_h_given_v"] = lambda m, x: _run(m.mean_h_given_v, x)
+        checks[f"{name}_free_energy_given_v"] = lambda m, x: _run(m.free_energy_given_v, x)
+        checks[f"{name}_mean_v_given_mean_h"] = lambda m, x: _run(
+            lambda v: m.mean_v_given_h(m.mean_h_given_v(v)), x)
+    checks["grbm_score"] = lambda m, x: _run(m.score, x)
+    checks["grbm_sigma"] = lambda m, x: m.sigma.detach().numpy()
+    checks["kmeans_sqdist"] = lambda m, x: m.squared_distances(x)
+    checks["kmeans_nearest"] = lambda m, x: _run(m.perform, x).argmax(1)
+    checks["kmeans_sqdist_normalised"] = lambda m, x: m(x)  # the original's KMeans.__call__
+    checks["dae_encode"] = lambda m, x: _run(m.encode, x)
+    checks["dae_reconstruct_clean"] = lambda m, x: _run(lambda v: m.decode(m.encode(v)), x)
+    return checks
+
+
+STORED_OUTPUTS = sorted(p.stem[len("outputs_"):] for p in PICKLES.glob("outputs_*.npy"))
+
+
 @needs_pickles
-@pytest.mark.parametrize("name", ["mlp_sigmoid", "mlp_mixed", "softmax_regression", "conv",
-                                  "rbm", "grbm", "dae"])
+@pytest.mark.parametrize("output", STORED_OUTPUTS)
+def test_every_stored_output_is_reproduced(output):
+    """Each ``outputs_*`` file of the shared folder, from its converted model."""
+    checks = _output_checks()
+    assert output in checks, f"no check compares outputs_{output}.npy"
+    name = next(n for n in ("softmax_regression", "mlp_sigmoid", "mlp_mixed", "conv", "rbm",
+                            "grbm", "kmeans", "dae") if output.startswith(n + "_"))
+    model = convert_file(str(PICKLES / f"{name}.pkl"))
+    ours = np.asarray(checks[output](model, _stored(f"inputs_{name}")))
+    if output.endswith("nearest"):
+        np.testing.assert_array_equal(ours, _stored(f"outputs_{output}"))
+    else:
+        _assert_close(ours, f"outputs_{output}")
+
+
+def test_the_stored_output_list_is_not_empty_when_the_files_exist():
+    if PICKLES.is_dir():
+        assert len(STORED_OUTPUTS) >= 27
+
+
+CHANNEL_FILES = sorted(p.stem[len("channels_"):] for p in PICKLES.glob("channels_*.json"))
+
+
+@needs_pickles
+def test_every_model_with_a_monitor_has_its_channels_file():
+    from pylearn2.utils.legacy.unpickler import Recorded
+
+    for pkl in sorted(PICKLES.glob("*.pkl")):
+        has_monitor = isinstance(load_legacy(str(pkl)).get("monitor"), Recorded)
+        assert has_monitor == (pkl.stem in CHANNEL_FILES), pkl.name
+
+
+@needs_pickles
+@pytest.mark.parametrize("name", CHANNEL_FILES)
 def test_monitor_channels_match_the_original(name):
     model = convert_file(str(PICKLES / f"{name}.pkl"))
     stored = json.loads((PICKLES / f"channels_{name}.json").read_text())
@@ -104,6 +168,8 @@ def test_monitor_channels_match_the_original(name):
         assert ours.example_record == ref["example_record"]
     assert model.monitor._epochs_seen == stored["epochs_seen"]
     assert model.monitor._num_batches_seen == stored["batches_seen"]
+    assert model.monitor._examples_seen == stored["examples_seen"]
+    assert len(channels) == stored["num_channels"]
 
 
 class _Canary:

@@ -122,6 +122,20 @@ class KMeans(Model):
     def fprop(self, X: torch.Tensor) -> torch.Tensor:
         return self.perform(X)
 
+    def squared_distances(self, X: Any) -> np.ndarray:
+        """(n, k) float64 squared Euclidean distances of each example to each centre."""
+        X = np.asarray(X.detach().cpu() if isinstance(X, torch.Tensor) else X, np.float64)
+        mu = self.mu.detach().cpu().numpy().astype(np.float64)
+        return ((X[:, None, :] - mu[None]) ** 2).sum(-1)
+
+    def __call__(self, X: Any) -> Any:
+        """The original's ``model(X)``: each example's squared distances to the centres
+        divided by their sum (a float64 array for an array; a tensor for a tensor). The
+        one-hot codes are ``perform(X)``."""
+        dists = self.squared_distances(X)
+        out = dists / dists.sum(1, keepdims=True)
+        return torch.as_tensor(out) if isinstance(X, torch.Tensor) else out
+
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         return self.perform(X)
 

@@ -1,0 +1,178 @@
+"""Write pickles with the byte structure the original Pylearn2 (Theano era) wrote, for
+testing the converter on files it has not seen.
+
+Stand-in classes are registered under the original's module paths only while pickling
+(the real modules are restored afterwards), so the file names exactly the globals an
+original pickle names: the library's classes, ``theano.tensor.sharedvar.
+TensorSharedVariable`` with its ``TensorType``/``Container``/``scratchpad``,
+``theano.sandbox.cuda.var.CudaNdarraySharedVariable`` whose value is a ``CudaNdarray``
+rebuilt through ``theano.sandbox.cuda.type.CudaNdarray_unpickler``, and
+``numpy.random.__RandomState_ctor`` for the ``rng`` attributes. Instance states hold the
+attributes the original's ``__init__``/``set_input_space`` stored (``self.__dict__.
+update(locals())``, with the ``'__class__'`` entry Python 3 adds there).
+
+Use as ``with Crafter(monkeypatch) as c: blob = c.dumps(c.obj('pylearn2.models.mlp.MLP',
+...), protocol)``.
+"""
+
+from __future__ import annotations
+
+import pickle
+import sys
+import types
+from typing import Any
+
+import numpy as np
+
+from pylearn2.utils.legacy.unpickler import KNOWN_STANDINS
+
+_FUNCTIONS = {("theano.sandbox.cuda.type", "CudaNdarray_unpickler"),
+              ("numpy.random", "__RandomState_ctor")}
+
+
+class Crafter:
+    """Registers the original's class paths as stand-ins while it is open."""
+
+    def __init__(self, monkeypatch: Any, extra: tuple[str, ...] = ()) -> None:
+        self.monkeypatch = monkeypatch
+        self.extra = extra
+        self.classes: dict[str, type] = {}
+        self.functions: dict[str, Any] = {}
+        self._auto = 0
+
+    def __enter__(self) -> Crafter:
+        import pylearn2.models.autoencoder  # noqa: F401  (real modules, restored on exit)
+        import pylearn2.models.dbm  # noqa: F401
+        import pylearn2.models.mlp  # noqa: F401
+
+        self._context = self.monkeypatch.context()
+        patch = self._context.__enter__()
+        names = {f"{m}.{n}" for m, n in KNOWN_STANDINS} | set(self.extra)
+        modules: dict[str, types.ModuleType] = {}
+
+        def module(name: str) -> types.ModuleType:
+            if name not in modules:
+                parts = name.split(".")
+                for depth in range(1, len(parts)):
+                    parent = ".".join(parts[:depth])
+                    if parent not in sys.modules and parent not in modules:
+                        modules[parent] = types.ModuleType(parent)
+                        patch.setitem(sys.modules, parent, modules[parent])
+                modules[name] = types.ModuleType(name)
+                patch.setitem(sys.modules, name, modules[name])
+            return modules[name]
+
+        for dotted in sorted(names):
+            module_name, name = dotted.rsplit(".", 1)
+            if module_name == "numpy.random":
+                continue
+            cls = type(name, (), {"__module__": module_name})
+            cls.__qualname__ = name
+            setattr(module(module_name), name, cls)
+            self.classes[dotted] = cls
+        for module_name, name in _FUNCTIONS:
+            fn = _named_function(module_name, name)
+            if module_name == "numpy.random":
+                patch.setattr(np.random, name, fn, raising=False)
+            else:
+                setattr(module(module_name), name, fn)
+            self.functions[f"{module_name}.{name}"] = fn
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._context.__exit__(*exc)
+
+    # -- objects ------------------------------------------------------------------------
+    def obj(self, dotted: str, own_class: bool = False, **state: Any) -> Any:
+        """An instance of the stand-in for ``dotted`` with ``state`` as its __dict__
+        (``own_class``: also the ``'__class__'`` entry zero-argument super() leaves)."""
+        cls = self.classes[dotted]
+        instance = cls.__new__(cls)
+        if own_class:
+            instance.__dict__["__class__"] = cls
+        instance.__dict__.update(state)
+        return instance
+
+    def _tensor_type(self, value: np.ndarray, dotted: str) -> Any:
+        if dotted.endswith("CudaNdarrayType"):
+            return self.obj(dotted, dtype="float32", broadcastable=(False,) * value.ndim,
+                            name=None)
+        return self.obj(dotted, dtype=str(value.dtype), broadcastable=(False,) * value.ndim,
+                        name=None, numpy_dtype=value.dtype, sparse_grad=False)
+
+    def shared(self, value: Any, name: str | None = None, cuda: bool = False) -> Any:
+        """A Theano shared variable as the original pickled it (float32 value)."""
+        self._auto += 1
+        value = np.asarray(value, dtype=np.float32)
+        if cuda:
+            var_cls, type_cls = ("theano.sandbox.cuda.var.CudaNdarraySharedVariable",
+                                 "theano.sandbox.cuda.type.CudaNdarrayType")
+            stored: Any = _CudaNdarray(value, self.functions[
+                "theano.sandbox.cuda.type.CudaNdarray_unpickler"])
+        else:
+            var_cls, type_cls = ("theano.tensor.sharedvar.TensorSharedVariable",
+                                 "theano.tensor.type.TensorType")
+            stored = value
+        ttype = self._tensor_type(value, type_cls)
+        container = self.obj("theano.gof.link.Container", type=ttype, name=name,
+                             storage=[stored], readonly=False, strict=False, allow_downcast=None)
+        return self.obj(var_cls, tag=self.obj("theano.gof.utils.scratchpad", trace=[]),
+                        type=ttype, owner=None, index=None, name=name,
+                        auto_name=f"auto_{self._auto}", container=container)
+
+    def rng(self, seed: int = 0) -> Any:
+        """A pickled ``numpy.random.RandomState`` (``__RandomState_ctor`` + its state)."""
+        return _RandomState(np.random.RandomState(seed).get_state(),
+                            self.functions["numpy.random.__RandomState_ctor"])
+
+    def vector_space(self, dim: int) -> Any:
+        return self.obj("pylearn2.space.VectorSpace", dim=dim, dtype="float32",
+                        sparse=False)
+
+    def conv_space(self, shape: tuple[int, int], channels: int, axes: tuple) -> Any:
+        return self.obj("pylearn2.space.Conv2DSpace", shape=tuple(shape),
+                        num_channels=channels, axes=tuple(axes), dtype="float32")
+
+    def dumps(self, obj: Any, protocol: int) -> bytes:
+        return pickle.dumps(obj, protocol=protocol)
+
+
+def _named_function(module: str, name: str) -> Any:
+    def fn(*args: Any) -> Any:
+        raise AssertionError("stand-in functions are only pickled, never called")
+    fn.__module__, fn.__name__, fn.__qualname__ = module, name, name
+    return fn
+
+
+class _CudaNdarray:
+    """Pickles as Theano's CudaNdarray did: ``CudaNdarray_unpickler(numpy copy)``."""
+
+    def __init__(self, value: np.ndarray, unpickler: Any) -> None:
+        self.value, self.unpickler = value, unpickler
+
+    def __reduce__(self):
+        return (self.unpickler, (self.value,))
+
+
+class _RandomState:
+    def __init__(self, state: tuple, ctor: Any) -> None:
+        self.state, self.ctor = state, ctor
+
+    def __reduce__(self):
+        return (self.ctor, (), self.state)
+
+
+def globals_of(blob: bytes) -> set[str]:
+    """The ``module.name`` globals a pickle names (read with pickletools, never run)."""
+    import pickletools
+
+    found, strings = set(), []
+    for op, arg, _ in pickletools.genops(blob):
+        if op.name == "GLOBAL":
+            found.add(arg.replace(" ", "."))
+        elif op.name in ("SHORT_BINUNICODE", "BINUNICODE", "UNICODE", "BINSTRING",
+                         "SHORT_BINSTRING", "STRING"):
+            strings.append(arg)
+        elif op.name == "STACK_GLOBAL":
+            found.add(f"{strings[-2]}.{strings[-1]}")
+    return found
