@@ -11,11 +11,25 @@ processes before the means are taken.
 
 Channel names: dataset key ``d`` gives the prefix ``d_`` (the empty key none), so
 ``valid_y_misclass`` is the ``y_misclass`` channel of the ``valid`` dataset.
+
+One forward pass per batch: the cost's value and channels and the model's channels are
+computed inside :func:`~pylearn2.utils.forward_memo.batch_memo`, so the layers' outputs
+are computed once and shared (the values are those separate passes would give).
+
+Parameter channels (weight norms; ``Model.get_param_monitoring_channels``) depend on no
+data, so they are computed once per monitor call and recorded under one unprefixed name
+(``h0_col_norms_max``); the per-dataset names (``valid_h0_col_norms_max``) are aliases
+that resolve to it wherever a channel is named (``monitor.channels[...]``, ``in``,
+:meth:`Monitor.channel`, termination criteria, print/plot-monitor). ``param_channels=
+'per_dataset'`` (argument, attribute, or ``PYLEARN2_PARAM_CHANNELS=per_dataset``) records
+a real copy per dataset instead, as the original library did; a monitor that already
+holds such copies (a file written before this scheme) keeps extending them.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +43,7 @@ from pylearn2.utils import distributed, serial
 from pylearn2.utils.data_specs_util import merge_data_specs, select_from_flat
 from pylearn2.utils.device import model_dtype, to_device  # noqa: F401  (old home)
 from pylearn2.utils.exc import ConfigError, did_you_mean
+from pylearn2.utils.forward_memo import batch_memo, param_channels_separately
 from pylearn2.utils.progress import monitor_bar
 
 log = logging.getLogger(__name__)
@@ -68,6 +83,38 @@ class MonitorChannel:
         return f"MonitorChannel({self.name!r}, last={last})"
 
 
+class ChannelDict(dict[str, MonitorChannel]):
+    """The monitor's channels by name; a name in ``aliases`` (a per-dataset name of a
+    parameter channel recorded once) resolves to the channel it names. Iteration,
+    ``len`` and ``keys()`` see the real channels only."""
+
+    def __init__(self, *args: Any, aliases: dict[str, str] | None = None) -> None:
+        super().__init__(*args)
+        self.aliases: dict[str, str] = dict(aliases or {})
+
+    def resolve(self, name: str) -> str:
+        """The real channel name ``name`` stands for (itself when it is one)."""
+        if dict.__contains__(self, name):
+            return name
+        return self.aliases.get(name, name)
+
+    def __getitem__(self, name: str) -> MonitorChannel:
+        return dict.__getitem__(self, self.resolve(name))
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and dict.__contains__(self, self.resolve(name))
+
+    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+        return self[name] if name in self else default
+
+    def names_and_aliases(self) -> set[str]:
+        """Every name that resolves: the channels and the aliases of existing ones."""
+        return set(self) | {a for a, real in self.aliases.items() if dict.__contains__(self, real)}
+
+
+PARAM_CHANNEL_MODES = ("once", "per_dataset")
+
+
 @dataclass
 class _MonitoredDataset:
     dataset: Any
@@ -81,11 +128,13 @@ class _MonitoredDataset:
 class Monitor:
     """Channels, counters and records for one model."""
 
-    def __init__(self, model: Any = None) -> None:
+    def __init__(self, model: Any = None, param_channels: str | None = None) -> None:
         self.model = model
-        self.channels: dict[str, MonitorChannel] = {}
+        self.channels = ChannelDict()
+        self.param_channels = param_channels
         self._datasets: dict[str, _MonitoredDataset] = {}
         self._global_producers: list[tuple[Callable[[], dict[str, Any]], str]] = []
+        self._param_producers: list[Callable[[], dict[str, torch.Tensor]]] = []
         self._num_batches_seen = 0
         self._examples_seen = 0
         self._epochs_seen = 0
@@ -93,6 +142,21 @@ class Monitor:
         self.t0: float | None = time.time()
         self.training_succeeded = False
         self.on_channel_conflict = "error"
+
+    @property
+    def channels(self) -> ChannelDict:
+        """Channels by name (per-dataset names of parameter channels resolve too)."""
+        return self._channels
+
+    @channels.setter
+    def channels(self, value: dict[str, MonitorChannel]) -> None:
+        aliases = value.aliases if isinstance(value, ChannelDict) else \
+            getattr(getattr(self, "_channels", None), "aliases", {})
+        self._channels = ChannelDict(value, aliases=aliases)
+
+    def channel_names(self) -> set[str]:
+        """Every channel name that resolves, the per-dataset aliases included."""
+        return self.channels.names_and_aliases()
 
     @staticmethod
     def get_monitor(model: Any) -> Monitor:
@@ -160,6 +224,13 @@ class Monitor:
         """Register dataset-independent channels (learning_rate, momentum, timings)."""
         self._global_producers.append((producer, prefix))
 
+    def add_param_channels(self, producer: Callable[[], dict[str, torch.Tensor]]) -> None:
+        """Register channels of the parameters alone (``model.get_param_monitoring_channels``):
+        computed once per monitor call, recorded as the class docstring describes. While
+        any are registered, layers leave them out of their per-batch channels."""
+        if producer not in self._param_producers:
+            self._param_producers.append(producer)
+
     def add_channel(self, name: str, val: Callable[..., Any], dataset_name: str | None = None,
                     data_specs: tuple[Space, Any] | None = None, doc: str = "") -> None:
         """Add one channel: ``val(data)`` on a dataset, or ``val()`` when data_specs is NullSpace."""
@@ -190,6 +261,8 @@ class Monitor:
             if ds is None:
                 continue
             self.add_dataset(ds, mode, batch_size, num_batches, seed, name=name)
+            if hasattr(model, "get_param_monitoring_channels"):
+                self.add_param_channels(model.get_param_monitoring_channels)
             prefix = f"{name}_" if name else ""
             cost_specs = cost.get_data_specs(model)
             self.add_producer(_cost_producer(model, cost, "objective"), cost_specs, name, prefix)
@@ -205,15 +278,18 @@ class Monitor:
         """Forget datasets and producers (channels and records stay)."""
         self._datasets.clear()
         self._global_producers.clear()
+        self._param_producers.clear()
 
     # -- running -----------------------------------------------------------------------
     @torch.no_grad()
     def __call__(self) -> None:
         """Compute every channel once and append one record to each."""
         values: dict[str, tuple[float, str | None]] = {}
-        for ds_name, entry in self._datasets.items():
-            for name, value in self._run_dataset(entry, ds_name).items():
-                values[name] = (value, ds_name)
+        with param_channels_separately(bool(self._param_producers)):
+            for ds_name, entry in self._datasets.items():
+                for name, value in self._run_dataset(entry, ds_name).items():
+                    values[name] = (value, ds_name)
+        values.update(self._param_channel_values())
         for producer, prefix in self._global_producers:
             for name, value in producer().items():
                 values[prefix + name] = (float(value), None)
@@ -228,6 +304,41 @@ class Monitor:
         for name in sorted(values):
             log.debug("\t%s: %s", name, values[name][0])
 
+    def _param_mode(self, names: list[str]) -> str:
+        mode = self.param_channels or os.environ.get("PYLEARN2_PARAM_CHANNELS") or "once"
+        if mode not in PARAM_CHANNEL_MODES:
+            raise ConfigError(f"Monitor param_channels (or PYLEARN2_PARAM_CHANNELS) must be one "
+                              f"of {', '.join(PARAM_CHANNEL_MODES)}; got {mode!r}.")
+        prefixes = [f"{d}_" for d in self._datasets if d]
+        held = dict.__contains__
+        if mode == "once" and any(held(self.channels, p + n) and not held(self.channels, n)
+                                  for n in names for p in prefixes):
+            return "per_dataset"  # the monitor already holds per-dataset histories
+        return mode
+
+    def _param_channel_values(self) -> dict[str, tuple[float, str | None]]:
+        """The parameter channels, computed once (one host read) and named per the mode."""
+        computed: dict[str, torch.Tensor] = {}
+        for producer in self._param_producers:
+            computed.update(producer())
+        if not computed:
+            return {}
+        names = list(computed)
+        floats = torch.stack([computed[n].detach().to(torch.float64) for n in names]).tolist()
+        values: dict[str, tuple[float, str | None]] = {}
+        if self._param_mode(names) == "per_dataset":
+            for ds_name in self._datasets:
+                prefix = f"{ds_name}_" if ds_name else ""
+                values.update({prefix + n: (v, ds_name) for n, v in zip(names, floats)})
+            return values
+        for name, value in zip(names, floats):
+            values[name] = (value, None)
+            for ds_name in self._datasets:
+                if ds_name:
+                    self.channels.aliases[f"{ds_name}_{name}"] = name
+        return values
+
+    @torch.no_grad()
     def _run_dataset(self, entry: _MonitoredDataset, label: str = "") -> dict[str, float]:
         if not entry.producers:
             return {}
@@ -238,7 +349,7 @@ class Monitor:
             mode=entry.mode, batch_size=entry.batch_size, num_batches=entry.num_batches,
             rng=entry.seed, data_specs=merged, return_tuple=True,
         )
-        sums: dict[str, torch.Tensor] = {}
+        sums = _ChannelSums()
         total = 0
         parallel = distributed.world_size() > 1
         batches = iterator
@@ -253,19 +364,19 @@ class Monitor:
                 continue
             flat = batch if isinstance(merged[0], CompositeSpace) else batch[0]
             total += n
-            for specs, producer, prefix in entry.producers:
-                data = select_from_flat(merged, flat, specs)
-                for name, value in producer(data).items():
-                    key = prefix + name
-                    weighted = value.detach().to(torch.float64) * n
-                    sums[key] = sums[key] + weighted if key in sums else weighted
+            values: dict[str, Any] = {}
+            with batch_memo():  # one forward pass shared by every producer
+                for specs, producer, prefix in entry.producers:
+                    data = select_from_flat(merged, flat, specs)
+                    for name, value in producer(data).items():
+                        values[prefix + name] = value
+            sums.add(values, n, device)
         if parallel:
-            sums, total = distributed.sum_named_(sums, total, device)
+            named, total = distributed.sum_named_(sums.as_dict(), total, device)
+            sums = _ChannelSums.from_dict(named)
         if total == 0:
             raise ConfigError("A monitoring dataset yielded no examples; check start/stop.")
-        names = list(sums)
-        means = (torch.stack([sums[n] for n in names]) / total).tolist() if names else []
-        return dict(zip(names, means))
+        return sums.means(total)
 
     def _channel(self, name: str, dataset_name: str | None = None) -> MonitorChannel:
         if name not in self.channels:
@@ -292,6 +403,7 @@ class Monitor:
     def state_dict(self) -> dict[str, Any]:
         return {
             "channels": {n: c.state_dict() for n, c in self.channels.items()},
+            "aliases": dict(self.channels.aliases),
             "batches_seen": self._num_batches_seen,
             "examples_seen": self._examples_seen,
             "epochs_seen": self._epochs_seen,
@@ -300,8 +412,9 @@ class Monitor:
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.channels = {n: MonitorChannel.from_state_dict(n, s)
-                         for n, s in state.get("channels", {}).items()}
+        self.channels = ChannelDict({n: MonitorChannel.from_state_dict(n, s)
+                                     for n, s in state.get("channels", {}).items()},
+                                    aliases=state.get("aliases", {}))
         self._num_batches_seen = int(state.get("batches_seen", 0))
         self._examples_seen = int(state.get("examples_seen", 0))
         self._epochs_seen = int(state.get("epochs_seen", 0))
@@ -328,6 +441,51 @@ def _cost_producer(model: Any, cost: Any, value_name: str, channel_prefix: str =
     return producer
 
 
+class _ChannelSums:
+    """Example-weighted sums of a dataset's channels, kept on the device as one float64
+    vector (one stack and one add per batch, one host read per dataset)."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.vector: torch.Tensor | None = None
+        self.others: dict[str, torch.Tensor] = {}  # names that came and went between batches
+
+    def add(self, values: dict[str, Any], n: int, device: torch.device) -> None:
+        if not values:
+            return
+        names = list(values)
+        stacked = torch.stack([v if isinstance(v, torch.Tensor)
+                               else torch.tensor(float(v), device=device)
+                               for v in values.values()]).to(torch.float64) * n
+        if self.vector is None:
+            self.names, self.vector = names, stacked
+        elif names == self.names:
+            self.vector += stacked
+        else:
+            for name, value in zip(names, stacked.unbind()):
+                self.others[name] = self.others[name] + value if name in self.others else value
+
+    def as_dict(self) -> dict[str, torch.Tensor]:
+        merged = dict(zip(self.names, self.vector.unbind())) if self.vector is not None else {}
+        for name, value in self.others.items():
+            merged[name] = merged[name] + value if name in merged else value
+        return merged
+
+    @classmethod
+    def from_dict(cls, sums: dict[str, torch.Tensor]) -> _ChannelSums:
+        out = cls()
+        if sums:
+            out.names, out.vector = list(sums), torch.stack(list(sums.values()))
+        return out
+
+    def means(self, total: int) -> dict[str, float]:
+        """Each sum over ``total`` examples, read back to the host at once."""
+        sums = _ChannelSums.from_dict(self.as_dict()) if self.others else self
+        if sums.vector is None:
+            return {}
+        return dict(zip(sums.names, (sums.vector / total).tolist()))
+
+
 def _batch_length(batch: Any) -> int:
     for b in batch:
         if isinstance(b, torch.Tensor):
@@ -350,8 +508,9 @@ def push_monitor(model: Any, name: str, transfer_experience: bool = False,
         model.monitor._examples_seen = old._examples_seen
         model.monitor._epochs_seen = old._epochs_seen
     if save_records:
-        model.monitor.channels = {n: MonitorChannel.from_state_dict(n, c.state_dict())
-                                  for n, c in old.channels.items()}
+        model.monitor.channels = ChannelDict(
+            {n: MonitorChannel.from_state_dict(n, c.state_dict()) for n, c in old.channels.items()},
+            aliases=old.channels.aliases)
         model.monitor.on_channel_conflict = "copy_history"
     return model
 

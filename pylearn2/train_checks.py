@@ -333,7 +333,7 @@ def run_one_batch(train: Any, report: Report, batch_size: int = 8) -> set[str] |
         report.error(algorithm, "monitoring_dataset", f"a one-batch monitor pass failed: "
                                                       f"{_text(err)}")
         return None
-    return set(monitor.channels)
+    return monitor.channel_names()  # the per-dataset names of parameter channels too
 
 
 def _writes_files(extension: Any) -> bool:

@@ -47,9 +47,15 @@ def test_train_then_print_monitor(trained, capsys):
     assert out[1].startswith("time trained:")
     names = [line.split(" : ")[0] for line in out[2:]]
     for expected in ("learning_rate", "train_objective", "train_y_misclass", "valid_y_nll",
-                     "valid_h0_col_norms_max", "training_seconds_this_epoch"):
+                     "h0_col_norms_max", "training_seconds_this_epoch"):
         assert expected in names
     assert all(len(line.split(" : ")) == 2 for line in out[2:])
+    # a parameter channel is recorded once; its per-dataset name still resolves
+    assert "valid_h0_col_norms_max" not in names
+    assert cli.main(["print-monitor", str(trained), "-c", "valid_h0_col_norms_max"]) == 0
+    (line,) = capsys.readouterr().out.splitlines()[2:]
+    assert line.split(" : ")[0] == "valid_h0_col_norms_max"
+    assert line.split(" : ")[1] == dict(ln.split(" : ") for ln in out[2:])["h0_col_norms_max"]
 
 
 def test_print_monitor_reads_an_earlier_stage(trained, tmp_path, capsys):

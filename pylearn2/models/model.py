@@ -153,6 +153,15 @@ class Model(InitArgsMixin, torch.nn.Module):
         """Named 0-d tensors computed on one batch; the monitor averages them."""
         return {}
 
+    def get_param_monitoring_channels(self) -> dict[str, torch.Tensor]:
+        """Extension point: channels that depend on the parameters alone (weight norms).
+
+        The monitor records them once per monitor call under unprefixed names
+        (``h0_col_norms_max``); the per-dataset names the original used
+        (``valid_h0_col_norms_max``) resolve to them (see :class:`pylearn2.monitor.Monitor`).
+        Per-batch channel functions leave them out while the monitor records them."""
+        return {}
+
     # -- weights for viewers ---------------------------------------------------------------
     def get_weights(self) -> Any:
         """The first layer's weights as a numpy array (for the weight viewers)."""

@@ -51,6 +51,19 @@ def select(names: Sequence[str], patterns: Sequence[str] | None) -> list[str]:
     return chosen
 
 
+def select_channels(monitor, patterns: Sequence[str] | None) -> list[str]:
+    """:func:`select` over a monitor's channels. A pattern may also name the per-dataset
+    name of a parameter channel recorded once (``valid_h0_col_norms_max`` for
+    ``h0_col_norms_max``); such a name is chosen when no pattern picks its channel."""
+    names = sorted(monitor.channels, key=number_aware_key)
+    resolves = getattr(monitor, "channel_names", None)
+    if patterns is None or resolves is None:
+        return select(names, patterns)
+    aliases = sorted(resolves() - set(names), key=number_aware_key)
+    chosen = select(names + aliases, patterns)
+    return [n for n in chosen if n in names or monitor.channels.resolve(n) not in chosen]
+
+
 def labels_for(paths: Sequence[str]) -> list[str]:
     """Short distinct labels for several model files (their names without the common parts)."""
     names = [os.path.splitext(os.path.basename(p))[0] for p in paths]
@@ -130,8 +143,7 @@ def make_figure(monitors, labels, patterns, x_axis: str = "epoch", log_y: bool =
 
     chosen: dict[str, list[str]] = {}
     for monitor in monitors:
-        names = sorted(monitor.channels, key=number_aware_key)
-        for name in select(names, patterns):
+        for name in select_channels(monitor, patterns):
             chosen.setdefault(kind_of(name)[0], [])
             if name not in chosen[kind_of(name)[0]]:
                 chosen[kind_of(name)[0]].append(name)

@@ -31,9 +31,9 @@ def format_monitor(monitor, patterns: Sequence[str] | None = None) -> list[str]:
              f"time trained:  {_time_trained(monitor):.2f} s"]
     names = sorted(monitor.channels, key=number_aware_key)
     if patterns:
-        from pylearn2.scripts.plot_monitor import select
+        from pylearn2.scripts.plot_monitor import select_channels
 
-        names = select(names, patterns)
+        names = select_channels(monitor, patterns)
     for name in names:
         record = monitor.channels[name].val_record
         if record:

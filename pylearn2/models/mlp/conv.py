@@ -279,14 +279,18 @@ class ConvElemwise(Layer):
         """Kernel norms, then the nonlinearity's channels of the state (and targets, for
         the output layer). ``monitor_style`` is checked, as the original did; the channels
         follow the nonlinearity."""
-        norms = self.W.detach().pow(2).sum(dim=(1, 2, 3)).sqrt()
-        channels = {"kernel_norms_min": norms.min(), "kernel_norms_mean": norms.mean(),
-                    "kernel_norms_max": norms.max()}
+        channels = self.param_channels_for_batch()
         if state is None and state_below is not None:
             state = self.fprop(state_below)
         if state is not None:
             channels.update(self._state_channels(state.detach(), targets))
         return channels
+
+    def get_param_monitoring_channels(self) -> dict[str, torch.Tensor]:
+        """Min, mean and max of the kernel norms (over input channels and the window)."""
+        norms = self.W.detach().pow(2).sum(dim=(1, 2, 3)).sqrt()
+        return {"kernel_norms_min": norms.min(), "kernel_norms_mean": norms.mean(),
+                "kernel_norms_max": norms.max()}
 
     def _state_channels(self, state: torch.Tensor, targets: Any) -> dict[str, torch.Tensor]:
         own_cost = type(self).cost is not Layer.cost

@@ -14,6 +14,7 @@ from pylearn2.models.mlp.norms import clip_norms, norm_channels  # noqa: F401  (
 from pylearn2.models.mlp.statistics import activation_channels  # noqa: F401  (old home)
 from pylearn2.space import Space, VectorSpace
 from pylearn2.utils.exc import ConfigError
+from pylearn2.utils.forward_memo import memoized
 
 
 class Linear(Layer):
@@ -90,6 +91,10 @@ class Linear(Layer):
         return False
 
     def affine(self, state_below: torch.Tensor) -> torch.Tensor:
+        """``x W + b`` (computed once per input within a monitoring batch)."""
+        return memoized(self, "affine", state_below, self._affine)
+
+    def _affine(self, state_below: torch.Tensor) -> torch.Tensor:
         if self.needs_reformat:
             state_below = self.input_space.format_as(state_below, self.desired_space)
         z = state_below @ self.W if self.b is None else torch.addmm(self.b, state_below, self.W)
@@ -132,8 +137,11 @@ class Linear(Layer):
                              axes=("b", 0, 1, "c"))
         return vec.format_as(W, target).numpy()
 
+    def get_param_monitoring_channels(self) -> dict[str, torch.Tensor]:
+        return norm_channels(self.W)
+
     def get_layer_monitoring_channels(self, state_below=None, state=None, targets=None):
-        channels = norm_channels(self.W)
+        channels = self.param_channels_for_batch()
         if state is not None:
             channels.update(activation_channels(state))
         return channels

@@ -88,10 +88,13 @@ class LinearGaussian(Linear):
             scalers[self.beta] = float(self.beta_lr_scale)
         return scalers
 
+    def get_param_monitoring_channels(self) -> dict[str, torch.Tensor]:
+        beta = self.beta.detach()
+        return {**super().get_param_monitoring_channels(), "beta_min": beta.min(),
+                "beta_mean": beta.mean(), "beta_max": beta.max()}
+
     def get_layer_monitoring_channels(self, state_below=None, state=None, targets=None):
         channels = super().get_layer_monitoring_channels(state_below, state, targets)
-        beta = self.beta.detach()
-        channels.update(beta_min=beta.min(), beta_mean=beta.mean(), beta_max=beta.max())
         if state is not None and targets is not None:
             channels["mse"] = (state - targets).pow(2).mean().detach()
         return channels
@@ -203,8 +206,11 @@ class SoftmaxPool(Layer):
     def get_weights_topo(self) -> np.ndarray:
         return self.detector.get_weights_topo()
 
+    def get_param_monitoring_channels(self) -> dict[str, torch.Tensor]:
+        return norm_channels(self.W)
+
     def get_layer_monitoring_channels(self, state_below=None, state=None, targets=None):
-        channels = norm_channels(self.W)
+        channels = self.param_channels_for_batch()
         if state is None and state_below is not None:
             state = self.fprop(state_below)
         if state is not None:

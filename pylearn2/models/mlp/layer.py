@@ -13,6 +13,7 @@ import torch
 from pylearn2.models.model import Model
 from pylearn2.space import CompositeSpace, Space
 from pylearn2.utils.exc import ConfigError, ShapeError
+from pylearn2.utils.forward_memo import param_channels_recorded
 
 if TYPE_CHECKING:
     from pylearn2.models.mlp.mlp import MLP
@@ -119,8 +120,15 @@ class Layer(Model):
         self, state_below: Any = None, state: Any = None, targets: Any = None
     ) -> dict[str, torch.Tensor]:
         """Extension point: channels of this layer for one batch
-        (``state_below`` input, ``state`` output, ``targets`` for the last layer)."""
+        (``state_below`` input, ``state`` output, ``targets`` for the last layer),
+        including :meth:`param_channels_for_batch`."""
         return {}
+
+    def param_channels_for_batch(self) -> dict[str, torch.Tensor]:
+        """The part of :meth:`get_param_monitoring_channels` that
+        :meth:`get_layer_monitoring_channels` reports: all of it when called directly,
+        nothing while the monitor records those channels once per call itself."""
+        return {} if param_channels_recorded() else self.get_param_monitoring_channels()
 
     def _check_input(self, space: Space, expected: type, what: str) -> None:
         if not isinstance(space, expected):

@@ -15,6 +15,7 @@ from pylearn2.models.mlp.initializers import make_rng
 from pylearn2.models.mlp.layer import Layer, apply_dropout
 from pylearn2.space import Space, VectorSpace
 from pylearn2.utils.exc import ConfigError
+from pylearn2.utils.forward_memo import memoized
 
 
 class MLP(Layer):
@@ -145,7 +146,7 @@ class MLP(Layer):
     def fprop(self, state_below: Any, return_all: bool = False) -> Any:
         states = []
         for layer in self.layers:
-            state_below = layer.fprop(state_below)
+            state_below = memoized(layer, "fprop", state_below, layer.fprop)
             states.append(state_below)
         return states if return_all else state_below
 
@@ -177,7 +178,7 @@ class MLP(Layer):
     def cost_from_input(self, Y: torch.Tensor, state_below: Any) -> torch.Tensor:
         *hidden, output = self.layers  # unpacking, not slicing: a slice builds a new ModuleList
         for layer in hidden:
-            state_below = layer.fprop(state_below)
+            state_below = memoized(layer, "fprop", state_below, layer.fprop)
         return output.cost_from_input(Y, state_below)
 
     def cost_from_X(self, data: tuple) -> torch.Tensor:
@@ -238,13 +239,18 @@ class MLP(Layer):
         channels: dict[str, torch.Tensor] = {}
         last = len(self.layers) - 1
         for i, layer in enumerate(self.layers):
-            out = layer.fprop(state_below)
+            out = memoized(layer, "fprop", state_below, layer.fprop)
             sub = layer.get_layer_monitoring_channels(
                 state_below=state_below, state=out, targets=targets if i == last else None
             )
             channels.update({f"{layer.layer_name}_{k}": v for k, v in sub.items()})
             state_below = out
         return channels
+
+    def get_param_monitoring_channels(self) -> dict[str, torch.Tensor]:
+        """Every layer's parameter-only channels, named ``<layer_name>_<channel>``."""
+        return {f"{layer.layer_name}_{k}": v for layer in self.layers
+                for k, v in layer.get_param_monitoring_channels().items()}
 
 
 __all__ = ["MLP"]

@@ -11,6 +11,7 @@ from pylearn2.models.mlp.initializers import init_weights
 from pylearn2.models.mlp.layer import Layer
 from pylearn2.space import Space, VectorSpace
 from pylearn2.utils.exc import ConfigError
+from pylearn2.utils.forward_memo import memoized
 
 
 class Softmax(Layer):
@@ -95,6 +96,15 @@ class Softmax(Layer):
         return np.log(marginals) - np.log(marginals).mean()
 
     def logits(self, state_below: torch.Tensor) -> torch.Tensor:
+        """``x W + b`` over the classes (computed once per input within a monitoring batch)."""
+        return memoized(self, "logits", state_below, self._logits)
+
+    def log_prob(self, state_below: torch.Tensor) -> torch.Tensor:
+        """Log class probabilities given this layer's input, through the logits."""
+        return memoized(self, "log_prob", state_below,
+                        lambda x: torch.log_softmax(self.logits(x), dim=1))
+
+    def _logits(self, state_below: torch.Tensor) -> torch.Tensor:
         if self.needs_reformat:
             state_below = self.input_space.format_as(state_below, self.desired_space)
         if self.no_affine:
@@ -129,7 +139,7 @@ class Softmax(Layer):
         return self.nll_from_log_prob(Y, Y_hat.clamp_min(1e-30).log())
 
     def cost_from_input(self, Y: torch.Tensor, state_below: torch.Tensor) -> torch.Tensor:
-        return self.nll_from_log_prob(Y, torch.log_softmax(self.logits(state_below), dim=1))
+        return self.nll_from_log_prob(Y, self.log_prob(state_below))
 
     def has_constraints(self) -> bool:
         return self.W is not None and (self.max_row_norm, self.max_col_norm) != (None, None)
@@ -146,8 +156,11 @@ class Softmax(Layer):
     def get_weights(self) -> np.ndarray:
         return self.W.detach().cpu().numpy()
 
+    def get_param_monitoring_channels(self) -> dict[str, torch.Tensor]:
+        return norm_channels(self.W) if self.W is not None else {}
+
     def get_layer_monitoring_channels(self, state_below=None, state=None, targets=None):
-        channels = norm_channels(self.W) if self.W is not None else {}
+        channels = self.param_channels_for_batch()
         if state is None:
             return channels
         max_prob = state.detach().max(1).values
@@ -162,7 +175,7 @@ class Softmax(Layer):
                 wrong = Y.gather(1, predicted[:, None])[:, 0] <= 0
             channels["misclass"] = wrong.float().mean()
             if state_below is not None:
-                log_p = torch.log_softmax(self.logits(state_below), dim=1)
+                log_p = self.log_prob(state_below)
             else:
                 log_p = state.clamp_min(1e-30).log()
             channels["nll"] = self.nll_from_log_prob(targets, log_p).detach()

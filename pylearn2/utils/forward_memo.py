@@ -1,0 +1,71 @@
+"""Sharing one forward pass between the cost and the channel functions of a batch.
+
+The monitor evaluates several functions of the same batch: the cost's value and
+channels, the model's channels, each layer's channels given its input and output.
+Each of them used to run the network again. Inside :func:`batch_memo` (the monitor opens
+one per monitoring batch) a model routes its per-layer computations through
+:func:`memoized`, so a layer's output for a given input tensor is computed once and
+handed to every later caller; outside it :func:`memoized` just computes. Values are
+unchanged, since the same operations produce them once instead of several times.
+
+:func:`param_channels_recorded` tells a layer's channel function that the monitor
+records the parameter-only channels itself (once per monitor call, see
+``Layer.get_param_monitoring_channels``), so the per-batch channels leave them out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_BATCH: ContextVar[dict[tuple[int, str, int], tuple[Any, Any]] | None] = ContextVar(
+    "pylearn2_forward_memo", default=None)
+_PARAMS_SEPARATE: ContextVar[bool] = ContextVar("pylearn2_param_channels_separate",
+                                                default=False)
+
+
+@contextlib.contextmanager
+def batch_memo() -> Iterator[None]:
+    """Within the block, :func:`memoized` computes each (owner, what, input) once."""
+    token = _BATCH.set({})
+    try:
+        yield
+    finally:
+        _BATCH.reset(token)
+
+
+def memoized(owner: Any, what: str, x: Any, compute: Callable[[Any], T]) -> T:
+    """``compute(x)``, or inside :func:`batch_memo` the value an earlier call with the
+    same ``owner``, ``what`` and the same input object ``x`` returned."""
+    memo = _BATCH.get()
+    if memo is None:
+        return compute(x)
+    key = (id(owner), what, id(x))
+    hit = memo.get(key)
+    if hit is not None and hit[0] is x:  # the input is held, so its id is not reused
+        return hit[1]
+    out = compute(x)
+    memo[key] = (x, out)
+    return out
+
+
+@contextlib.contextmanager
+def param_channels_separately(active: bool = True) -> Iterator[None]:
+    """Within the block, :func:`param_channels_recorded` is ``active``."""
+    token = _PARAMS_SEPARATE.set(bool(active))
+    try:
+        yield
+    finally:
+        _PARAMS_SEPARATE.reset(token)
+
+
+def param_channels_recorded() -> bool:
+    """True while a monitor records the parameter-only channels once itself."""
+    return _PARAMS_SEPARATE.get()
+
+
+__all__ = ["batch_memo", "memoized", "param_channels_recorded", "param_channels_separately"]
