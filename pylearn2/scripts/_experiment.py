@@ -10,6 +10,7 @@ from typing import Any
 from pylearn2.config import overrides as ov
 from pylearn2.config import yaml_parse
 from pylearn2.utils.exc import ConfigError
+from pylearn2.utils.progress import startup_status
 
 OUTPUT_ARGUMENTS = ("save_path", "log_dir")
 
@@ -43,7 +44,10 @@ class Experiment:
         return ov.resolved_yaml(self.graph, self.environ)
 
     def build(self) -> tuple[Any, dict[int, Any]]:
-        obj, builder = ov.build(self.graph, self.environ)
+        """The object graph, built: datasets load and preprocess here, so slow work gets
+        the start-up spinner and a 'loading the experiment took N s' log line."""
+        with startup_status("loading the experiment"):
+            obj, builder = ov.build(self.graph, self.environ)
         return obj, builder.nodes
 
 

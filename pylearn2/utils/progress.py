@@ -86,10 +86,26 @@ def headline_channels(monitor: Any) -> list[str]:
     return sorted(names, key=key)
 
 
+FALLBACK_CHANNELS = 3  # shown when a run has no headline channel
+
+
+def summary_channels(monitor: Any) -> list[str]:
+    """:func:`headline_channels`; when there is none (an RBM's reconstruction error, say),
+    the first :data:`FALLBACK_CHANNELS` channels with records instead, those of a
+    monitored dataset first, timings left out (the epoch line shows the time)."""
+    names = headline_channels(monitor)
+    if names:
+        return names
+    recorded = [n for n, c in monitor.channels.items() if c.val_record and "seconds" not in n]
+    recorded.sort(key=lambda n: getattr(monitor.channels[n], "dataset_name", None) is None)
+    return recorded[:FALLBACK_CHANNELS]
+
+
 def epoch_summary(monitor: Any, seconds: float, total_epochs: int | None = None) -> str:
     """'epoch 3/10: train_objective=0.1234 valid_y_misclass=0.0310 (1.20 s)': every
-    headline channel of every monitored dataset, train first, none dropped."""
-    parts = [f"{n}={monitor.channels[n].val_record[-1]:.4g}" for n in headline_channels(monitor)]
+    headline channel of every monitored dataset, train first, none dropped (or, with no
+    headline channel, the first few channels: :func:`summary_channels`)."""
+    parts = [f"{n}={monitor.channels[n].val_record[-1]:.4g}" for n in summary_channels(monitor)]
     epoch = monitor.get_epochs_seen()
     of = f"/{total_epochs}" if total_epochs else ""
     return f"epoch {epoch}{of}: {' '.join(parts)} ({seconds:.2f} s)"
