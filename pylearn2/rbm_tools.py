@@ -129,14 +129,18 @@ class AIS:
         self.key_log_ais_w: list[np.ndarray] = []
 
     def set_betas(self, betas: np.ndarray | None = None, key_betas: np.ndarray | None = None) -> None:
-        """Inverse temperatures from 0 to 1 (increasing); ``key_betas`` are also added and
-        the log weights at each are kept (estimates of log Z at those temperatures)."""
+        """Inverse temperatures from 0 to 1, never decreasing; ``key_betas`` are also added
+        and the log weights at each are kept (estimates of log Z at those temperatures).
+        A repeated temperature (the original's default schedule repeats 0.5 and 0.9)
+        adds nothing to the weights and one more transition at that temperature."""
         betas = self.dflt_beta if betas is None else np.asarray(betas, dtype=np.float64)
         if key_betas is not None:
             self.key_betas = np.sort(np.asarray(key_betas, dtype=np.float64))
             betas = np.unique(np.hstack([betas, self.key_betas]))
-        if betas[0] != 0 or betas[-1] != 1 or np.any(np.diff(betas) <= 0):
-            raise ConfigError("AIS betas must increase strictly from 0 to 1.")
+        if betas.ndim != 1 or len(betas) < 2 or betas[0] != 0 or betas[-1] != 1 \
+                or np.any(np.diff(betas) < 0):
+            raise ConfigError("AIS betas must rise from 0 to 1 without decreasing, e.g. "
+                              "numpy.linspace(0, 1, 1000).")
         self.betas = betas
 
     def run(self, n_steps: int = 1) -> np.ndarray:

@@ -76,6 +76,20 @@ def test_ais_betas_and_key_betas():
     assert len(ais.key_log_ais_w) == 1
     with pytest.raises(Exception, match="betas"):
         rbm_tools.rbm_ais(params, 5, betas=np.array([0.2, 1.0]))
+    with pytest.raises(Exception, match="betas"):
+        rbm_tools.rbm_ais(params, 5, betas=np.array([0.0, 0.6, 0.4, 1.0]))
+
+
+def test_the_default_schedule_is_the_originals_and_runs():
+    """21,000 temperatures with 0.5 and 0.9 repeated, as the original's default; it is
+    accepted (a repeat adds nothing to the weights) and lands on the exact log Z."""
+    betas = rbm_tools.AIS.dflt_beta
+    assert len(betas) == 21000 and betas[0] == 0 and betas[-1] == 1
+    assert int((np.diff(betas) == 0).sum()) == 2
+    rbm = tiny_rbm(nvis=6, nhid=3)
+    (log_z, _), ais = rbm_tools.rbm_ais(rbm_tools.rbm_params(rbm), 20, seed=3)
+    assert len(ais.betas) == 21000
+    assert abs(log_z - rbm_tools.compute_log_z(rbm)) < 0.05
 
 
 def dbm(nvis=6, dims=(4, 4), pool=1, softmax=False, seed=0, irange=1.0):
