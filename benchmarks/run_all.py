@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["bench_sgd", "bench_small", "bench_iteration", "bench_startup"]
+BENCHMARKS = ["bench_sgd", "bench_small", "bench_iteration", "bench_startup", "bench_memory"]
 
 
 def main() -> int:

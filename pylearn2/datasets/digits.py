@@ -19,14 +19,32 @@ from pylearn2.utils.exc import ConfigError
 SPLITS = {"train": (0, 1000), "valid": (1000, 1300), "test": (1300, 1797)}
 
 
-@lru_cache(maxsize=1)
-def _load_digits() -> tuple[np.ndarray, np.ndarray]:
+def _bundled_digits() -> tuple[np.ndarray, np.ndarray]:
+    """The 1797 images (0..16, shape 1797x8x8) and labels as scikit-learn ships them.
+
+    Read straight from the package's ``digits.csv.gz`` (64 pixels then the label per
+    row) when it is there: importing scikit-learn itself costs about a second of start-up.
+    """
+    import importlib.util
+    import os
+
+    spec = importlib.util.find_spec("sklearn")  # locates the package without importing it
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = os.path.join(folder, "datasets", "data", "digits.csv.gz")
+        if os.path.exists(path):
+            rows = np.loadtxt(path, delimiter=",")
+            return rows[:, :-1].reshape(-1, 8, 8), rows[:, -1].astype(np.int64)
     from sklearn.datasets import load_digits
 
     bunch = load_digits()
-    order = np.random.default_rng([2024, 8, 8]).permutation(len(bunch.target))
-    images = (bunch.images[order] / 16.0).astype(np.float32)
-    return images, bunch.target[order].astype(np.int64)
+    return bunch.images, bunch.target
+
+
+@lru_cache(maxsize=1)
+def _load_digits() -> tuple[np.ndarray, np.ndarray]:
+    images, target = _bundled_digits()
+    order = np.random.default_rng([2024, 8, 8]).permutation(len(target))
+    return (images[order] / 16.0).astype(np.float32), target[order].astype(np.int64)
 
 
 class Digits(DenseDesignMatrix):

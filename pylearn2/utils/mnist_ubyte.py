@@ -42,7 +42,9 @@ def _cached(path: str, mtime: float, kind: str) -> np.ndarray:
     if kind == "images":
         n, rows, cols = _header(data, path, _IMAGES_MAGIC, 3)
         pixels = np.frombuffer(data, dtype=np.uint8, offset=16).reshape(n, rows, cols)
-        return pixels.astype(np.float32) / 255.0
+        images = pixels.astype(np.float32)
+        images /= 255.0  # in place: one float32 copy of the set at the peak, not two
+        return images
     (n,) = _header(data, path, _LABELS_MAGIC, 1)
     return np.frombuffer(data, dtype=np.uint8, offset=8).astype(np.int64)
 
