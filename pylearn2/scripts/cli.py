@@ -36,6 +36,9 @@ COMMANDS = {
     "export": ("pylearn2.scripts.export",
                "export a saved model as a state_dict, TorchScript or ONNX file"),
     "demo": ("pylearn2.scripts.demo", "train the bundled digits MLP and print its test error"),
+    "svhn-preprocess": ("pylearn2.scripts.svhn_preprocessing",
+                        "the maxout paper's SVHN preprocessing (global then local contrast "
+                        "normalisation)"),
     "yaml-dryrun": ("pylearn2.scripts.yaml_dryrun",
                     "check a YAML experiment (one batch through everything) without training"),
 }
