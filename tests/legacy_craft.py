@@ -23,6 +23,7 @@ import types
 from typing import Any
 
 import numpy as np
+import torch
 
 from pylearn2.utils.legacy.unpickler import KNOWN_STANDINS
 
@@ -176,3 +177,95 @@ def globals_of(blob: bytes) -> set[str]:
         elif op.name == "STACK_GLOBAL":
             found.add(f"{strings[-2]}.{strings[-1]}")
     return found
+
+
+# -- small builders and references the legacy tests share --------------------------
+
+def write_pickle(tmp_path, blob: bytes, name: str = "crafted.pkl") -> str:
+    path = tmp_path / name
+    path.write_bytes(blob)
+    return str(path)
+
+
+def as_f64(t) -> np.ndarray:
+    return t.detach().numpy().astype(np.float64) if isinstance(t, torch.Tensor) else t
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def softmax(z):
+    e = np.exp(z - z.max(1, keepdims=True))
+    return e / e.sum(1, keepdims=True)
+
+
+def f32(x):
+    return np.asarray(x, np.float32).astype(np.float64)
+
+
+def craft_mlp(c, layers, input_space, seed=3):
+    """An original MLP around ``layers`` (each layer's ``mlp`` points back at it)."""
+    for layer in layers:
+        layer.__dict__.setdefault("mlp", None)
+    mlp = c.obj("pylearn2.models.mlp.MLP", own_class=True, layers=layers, input_space=input_space,
+                batch_size=None, layer_name=None, rng=c.rng(seed), seed=[2013, 1, 4],
+                monitor_targets=True, freeze_set=set(), names_to_del=set(), extensions=[])
+    for layer in layers:
+        layer.__dict__["mlp"] = mlp
+    return mlp
+
+
+def dense_layer(c, kind, name, W, b, **extra):
+    """A dense MLP layer; Sigmoid/Tanh/RectifiedLinear carry Linear's ``__class__``."""
+    own = kind not in ("Tanh", "Sigmoid", "RectifiedLinear")
+    return c.obj("pylearn2.models.mlp." + kind, own_class=own,
+                 layer_name=name, dim=W.shape[1], irange=0.1, b=c.shared(b, name + "_b"),
+                 transformer=c.obj("pylearn2.linear.matrixmul.MatrixMul",
+                                   _W=c.shared(W, name + "_W")),
+                 max_col_norm=None, max_row_norm=None, use_bias=True, **extra)
+
+
+def elemwise(c, scalar: str, name: str):
+    """A Theano Elemwise op as the original stored act_enc/act_dec."""
+    return c.obj("theano.tensor.elemwise.Elemwise", name=name,
+                 scalar_op=c.obj(scalar, name="scalar_" + name), destroy_map={},
+                 nfunc_spec=None, openmp=False)
+
+
+def autoencoder(c, kind, W, hb, vb, act_enc, act_dec, w_prime=None, **extra):
+    return c.obj("pylearn2.models.autoencoder." + kind, own_class=True, nvis=W.shape[0],
+                 nhid=W.shape[1], act_enc=act_enc, act_dec=act_dec,
+                 tied_weights=w_prime is None, irange=0.1, weights=c.shared(W, "W"),
+                 hidbias=c.shared(hb, "hb"), visbias=c.shared(vb, "vb"),
+                 w_prime=None if w_prime is None else c.shared(w_prime, "Wprime"), **extra)
+
+
+def bvmp_layer(c, name, W, b, pool, input_dim):
+    det = W.shape[1]
+    return c.obj("pylearn2.models.dbm.layer.BinaryVectorMaxPool", own_class=True,
+                 detector_layer_dim=det, pool_size=pool, layer_name=name, irange=0.1,
+                 sparse_init=None, sparse_stdev=1.0, include_prob=1.0, init_bias=0.0,
+                 W_lr_scale=None, b_lr_scale=None, center=False, mask_weights=None,
+                 max_col_norm=None, copies=1, b=c.shared(b, name + "_b"),
+                 input_space=c.vector_space(input_dim), requires_reformat=False,
+                 input_dim=input_dim, h_space=c.vector_space(det), pool_layer_dim=det // pool,
+                 output_space=c.vector_space(det // pool),
+                 transformer=c.obj("pylearn2.linear.matrixmul.MatrixMul",
+                                   _W=c.shared(W, name + "_W")))
+
+
+def craft_dbm(c, visible, hidden, niter, procedure="WeightDoubling"):
+    """An original DBM (batch size 4) with its procedures; layers point back at it."""
+    dbm = c.obj("pylearn2.models.dbm.dbm.DBM", own_class=True, batch_size=4,
+                visible_layer=visible, hidden_layers=hidden, niter=niter,
+                sampling_procedure=c.obj("pylearn2.models.dbm.sampling_procedure.GibbsEvenOdd"),
+                inference_procedure=c.obj(
+                    f"pylearn2.models.dbm.inference_procedure.{procedure}"),
+                rng=c.rng(5), layer_names={layer.layer_name for layer in hidden},
+                force_batch_size=4, freeze_set=set())
+    for layer in [visible, *hidden]:
+        layer.__dict__["dbm"] = dbm
+    dbm.inference_procedure.__dict__["dbm"] = dbm
+    dbm.sampling_procedure.__dict__["dbm"] = dbm
+    return dbm

@@ -29,12 +29,15 @@ from pylearn2.utils.exc import ModelFileError
 
 Arrays = dict[str, np.ndarray]
 _DENSE_LAYERS = ("Linear", "Sigmoid", "Tanh", "RectifiedLinear", "Softplus")
-_LAYER_OPTIONS = ("max_col_norm", "max_row_norm", "min_col_norm", "use_bias", "left_slope",
-                  "include_prob", "W_lr_scale", "b_lr_scale", "copy_input", "monitor_style")
-_CONV_OPTIONS = ("border_mode", "include_prob", "W_lr_scale", "b_lr_scale", "max_kernel_norm",
-                 "pool_type", "pool_shape", "pool_stride", "tied_b", "kernel_stride",
-                 "monitor_style")
-_C01B_OPTIONS = ("W_lr_scale", "b_lr_scale", "pad", "tied_b", "min_zero", "kernel_stride")
+_LAYER_OPTIONS = ("max_row_norm", "min_col_norm", "use_bias", "left_slope", "include_prob",
+                  "W_lr_scale", "b_lr_scale", "copy_input", "monitor_style", "mask_weights",
+                  "use_abs_loss")
+_CONV_OPTIONS = ("border_mode", "include_prob", "W_lr_scale", "b_lr_scale", "pool_type",
+                 "pool_shape", "pool_stride", "tied_b", "kernel_stride", "monitor_style")
+_C01B_OPTIONS = ("W_lr_scale", "b_lr_scale", "pad", "tied_b", "min_zero", "kernel_stride",
+                 "partial_sum")
+_NORM_EXTENSION = "pylearn2.model_extensions.norm_constraint.MaxL2FilterNorm"
+_COLUMNS, _BC01_KERNELS, _C01B_KERNELS, _LOCAL_FILTERS = (0,), (1, 2, 3), (0, 1, 2), (2, 3, 4)
 # bc01 kernel transformers whose operation is a true (flipped-kernel) convolution
 _FLIPPING_CONV = ("pylearn2.linear.conv2d.Conv2D", "pylearn2.linear.cudnn2d.Cudnn2D")
 
@@ -51,6 +54,27 @@ def _conv_nonlinearity(recorded: Any) -> Any:
     if name in ("TanhConvNonlinearity", "IdentityConvNonlinearity"):
         return getattr(conv, name)()
     raise ModelFileError(f"unsupported convolution nonlinearity {recorded!r}.")
+
+
+def _norm_limit(layer: Recorded, key: str, axes: tuple[int, ...],
+                ours: str | None = None) -> dict[str, float]:
+    """The weight-norm limit the original enforced on ``axes``: the layer's own ``key``
+    argument and/or a MaxL2FilterNorm model extension (both must agree), as ``{ours or
+    key: limit}``. Any other model extension cannot be rebuilt and is refused."""
+    limit = layer.get(key)
+    for ext in layer.get("extensions") or []:
+        found = ext.legacy_global if isinstance(ext, Recorded) else type(ext).__name__
+        axis = ext.get("axis") if isinstance(ext, Recorded) else None
+        axis = tuple(axis) if isinstance(axis, (list, tuple)) else (axis,)
+        if found != _NORM_EXTENSION or axis != axes or (ext.get("min_limit") or 0.0) != 0.0:
+            raise ModelFileError(f"layer {layer.get('layer_name')!r} has the model extension "
+                                 f"{found} ({getattr(ext, 'state', '')}); the converter only "
+                                 f"rebuilds MaxL2FilterNorm(max_limit, axis={axes}).")
+        if limit is not None and float(ext.get("max_limit")) != float(limit):
+            raise ModelFileError(f"layer {layer.get('layer_name')!r}: {key}={limit} and a "
+                                 f"MaxL2FilterNorm({ext.get('max_limit')}) disagree.")
+        limit = ext.get("max_limit")
+    return {} if limit is None else {ours or key: float(limit)}
 
 
 def _no_normalization(layer: Recorded, *names: str) -> None:
@@ -73,7 +97,8 @@ def _convert_conv(layer: Recorded) -> tuple[Any, Arrays]:
                              kernel_shape=list(state["kernel_shape"]),
                              layer_name=state["layer_name"], irange=0.0,
                              nonlinearity=_conv_nonlinearity(state["nonlinearity"]),
-                             **options(state, _CONV_OPTIONS))
+                             **options(state, _CONV_OPTIONS),
+                             **_norm_limit(layer, "max_kernel_norm", _BC01_KERNELS))
     transformer = require(layer, "transformer")
     if transformer.legacy_global not in _FLIPPING_CONV:
         raise ModelFileError(f"layer {state['layer_name']!r}: {transformer.legacy_global} "
@@ -103,7 +128,7 @@ def _convert_maxout_conv(layer: Recorded) -> tuple[Any, Arrays]:
                           pool_shape=list(state["pool_shape"]),
                           pool_stride=list(state["pool_stride"]),
                           layer_name=state["layer_name"], irange=0.0,
-                          max_kernel_norm=state.get("max_kernel_norm"),
+                          **_norm_limit(layer, "max_kernel_norm", _C01B_KERNELS),
                           **options(state, _C01B_OPTIONS))
     transformer = require(layer, "transformer")
     if transformer.legacy_global != "pylearn2.linear.conv2d_c01b.Conv2D":
@@ -133,7 +158,8 @@ def _convert_maxout_local(layer: Recorded) -> tuple[Any, Arrays]:
                            layer_name=state["layer_name"], irange=0.0,
                            pool_shape=None if pool is None else list(pool),
                            pool_stride=None if pool is None else list(state["pool_stride"]),
-                           max_filter_norm=state.get("max_kernel_norm"),
+                           **_norm_limit(layer, "max_kernel_norm", _LOCAL_FILTERS,
+                                         "max_filter_norm"),
                            **options(state, _C01B_OPTIONS))
     filters = shared_value(require(layer, "transformer").get("_filters"))
     channels = int(require(layer, "input_space").get("num_channels"))
@@ -147,7 +173,8 @@ def _convert_dense(layer: Recorded) -> tuple[Any, Arrays]:
 
     state = layer.state
     ours = getattr(mlp, layer.legacy_name)(layer_name=state["layer_name"], dim=int(state["dim"]),
-                                           irange=0.0, **options(state, _LAYER_OPTIONS))
+                                           irange=0.0, **options(state, _LAYER_OPTIONS),
+                                           **_norm_limit(layer, "max_col_norm", _COLUMNS))
     return ours, {"W": weights_of(layer), "b": shared_value(state["b"])}
 
 
@@ -156,9 +183,9 @@ def _convert_softmax(layer: Recorded) -> tuple[Any, Arrays]:
 
     state = layer.state
     ours = mlp.Softmax(layer_name=state["layer_name"], n_classes=int(state["n_classes"]),
-                       irange=0.0, **options(state, ("max_col_norm", "max_row_norm",
-                                                     "W_lr_scale", "b_lr_scale",
-                                                     "binary_target_dim", "non_redundant")))
+                       irange=0.0, **_norm_limit(layer, "max_col_norm", _COLUMNS),
+                       **options(state, ("max_row_norm", "W_lr_scale", "b_lr_scale",
+                                         "binary_target_dim", "non_redundant")))
     if state.get("no_affine"):
         raise ModelFileError(f"layer {state['layer_name']!r}: Softmax(no_affine=True) is not "
                              "supported by the converter.")
@@ -171,9 +198,10 @@ def _convert_maxout(layer: Recorded) -> tuple[Any, Arrays]:
     state = layer.state
     ours = maxout.Maxout(layer_name=state["layer_name"], num_units=int(state["num_units"]),
                          num_pieces=int(state["num_pieces"]), irange=0.0,
-                         **options(state, ("pool_stride", "max_col_norm", "max_row_norm",
-                                           "min_zero", "W_lr_scale", "b_lr_scale",
-                                           "randomize_pools")))
+                         **_norm_limit(layer, "max_col_norm", _COLUMNS),
+                         **options(state, ("pool_stride", "max_row_norm", "min_zero",
+                                           "W_lr_scale", "b_lr_scale", "randomize_pools",
+                                           "mask_weights")))
     arrays = {"W": weights_of(layer), "b": shared_value(state["b"])}
     if state.get("randomize_pools"):
         arrays["permute"] = shared_value(require(layer, "permute"))
@@ -186,8 +214,8 @@ def _convert_softmax_pool(layer: Recorded) -> tuple[Any, Arrays]:
     state = layer.state
     ours = SoftmaxPool(detector_layer_dim=int(state["detector_layer_dim"]),
                        layer_name=state["layer_name"], pool_size=int(state["pool_size"]),
-                       irange=0.0, **options(state, ("W_lr_scale", "b_lr_scale",
-                                                     "max_col_norm")))
+                       irange=0.0, **_norm_limit(layer, "max_col_norm", _COLUMNS),
+                       **options(state, ("W_lr_scale", "b_lr_scale", "mask_weights")))
     return ours, {"detector.W": weights_of(layer), "detector.b": shared_value(state["b"])}
 
 
@@ -199,7 +227,8 @@ def _convert_linear_gaussian(layer: Recorded) -> tuple[Any, Arrays]:
                           max_beta=float(state["max_beta"]),
                           beta_lr_scale=state.get("beta_lr_scale"),
                           layer_name=state["layer_name"], dim=int(state["dim"]), irange=0.0,
-                          **options(state, _LAYER_OPTIONS))
+                          **options(state, _LAYER_OPTIONS),
+                          **_norm_limit(layer, "max_col_norm", _COLUMNS))
     return ours, {"W": weights_of(layer), "b": shared_value(state["b"]),
                   "beta": shared_value(require(layer, "beta"))}
 
@@ -311,9 +340,16 @@ def convert_mlp(obj: Recorded) -> Any:
     """An original ``MLP`` here, layer by layer, with every array copied."""
     from pylearn2.models.mlp import MLP
 
+    if obj.get("extensions"):
+        raise ModelFileError(f"the MLP has model extensions {obj.get('extensions')!r}, which "
+                             "the converter cannot rebuild.")
     converted = [convert_layer(layer) for layer in require(obj, "layers")]
     model = MLP(layers=[layer for layer, _ in converted],
-                input_space=convert_space(require(obj, "input_space")))
+                input_space=convert_space(require(obj, "input_space")),
+                batch_size=obj.get("batch_size"),
+                input_source=obj.get("_input_source", "features"),
+                target_source=obj.get("_target_source", "targets"),
+                monitor_targets=bool(obj.get("monitor_targets", True)))
     for index, (layer, arrays) in enumerate(converted):
         _copy_arrays(layer, arrays, f"layer {index} ({layer.layer_name})")
     return model
