@@ -1,0 +1,13 @@
+"""``make_stl10_patches_8x8.py``: prepare 8x8 whitened patches of the downsampled STL-10
+unlabelled + train sets (the recipe is in ``_prepare.RECIPES``)."""
+
+import functools
+
+from pylearn2.scripts.datasets._prepare import make_parser as _make_parser
+from pylearn2.scripts.datasets._prepare import recipe_main
+
+main = recipe_main("make_stl10_patches_8x8")
+make_parser = functools.partial(_make_parser, "make_stl10_patches_8x8")
+
+if __name__ == "__main__":
+    raise SystemExit(main())

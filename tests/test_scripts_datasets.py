@@ -1,0 +1,163 @@
+"""The dataset-preparation commands (the original's scripts/datasets/make_*.py) on small
+files in the real CIFAR and STL-10 formats, checked against float64 formulas."""
+
+import numpy as np
+import pytest
+from test_cifar import make_batch, py2_pickle
+
+from pylearn2.config import yaml_parse
+from pylearn2.scripts.cli import main
+from pylearn2.utils import serial
+
+
+def gcn64(X, scale=1.0, sqrt_bias=0.0, use_std=False):
+    """The classic library's global contrast normalisation (MATLAB-style ddof=1 std)."""
+    X = np.asarray(X, np.float64)
+    X = X - X.mean(axis=1, keepdims=True)
+    spread = X.var(axis=1, ddof=1) if use_std else (X ** 2).sum(axis=1)
+    norm = np.sqrt(sqrt_bias + spread) / scale
+    norm[norm < 1e-8] = 1.0
+    return X / norm[:, None]
+
+
+def zca64(train, others=(), bias=0.1):
+    """ZCA with filter bias, written through the SVD of the centred data (independent of the
+    eigendecomposition of the covariance that the library uses): directions outside the
+    data's span are scaled by 1/sqrt(bias)."""
+    mean = train.mean(0)
+    _, s, vt = np.linalg.svd(train - mean, full_matrices=False)
+    scale = 1 / np.sqrt(s ** 2 / len(train) + bias) - 1 / np.sqrt(bias)
+
+    def apply(X):
+        centred = X - mean
+        return centred / np.sqrt(bias) + (centred @ vt.T) * scale @ vt
+    return [apply(X) for X in (train, *others)]
+
+
+def stl_binary(folder, name, imgs, labels=None):
+    """STL-10's binary release: per image 3 x 96 x 96 bytes, column-major."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}_X.bin").write_bytes(b"".join(i.transpose(2, 1, 0).tobytes() for i in imgs))
+    if labels is not None:
+        (folder / f"{name}_y.bin").write_bytes(bytes(labels))
+
+
+@pytest.fixture
+def stl10(tmp_path, monkeypatch):
+    rng = np.random.default_rng(5)
+    imgs = {k: rng.integers(0, 256, size=(n, 96, 96, 3), dtype=np.uint8)
+            for k, n in (("unlabeled", 7), ("train", 4), ("test", 3))}
+    folder = tmp_path / "stl10" / "stl10_binary"
+    stl_binary(folder, "unlabeled", imgs["unlabeled"])
+    stl_binary(folder, "train", imgs["train"], [1, 4, 10, 2])
+    stl_binary(folder, "test", imgs["test"], [3, 3, 7])
+    monkeypatch.setenv("PYLEARN2_DATA_PATH", str(tmp_path))
+    return tmp_path, imgs
+
+
+def shrunk(imgs):
+    return imgs[:, ::3, ::3, :].astype(np.float64) - 127.5
+
+
+def test_make_downsampled_stl10_then_patches(stl10, capsys):
+    root, imgs = stl10
+    assert main(["make-downsampled-stl10", "--chunk-size", "3"]) == 0  # chunks of 3, 3, 1
+    out = root / "stl10" / "stl10_32x32"
+    for name in ("unlabeled", "train", "test"):
+        ds = serial.load(str(out / f"{name}.pkl"))
+        np.testing.assert_allclose(ds.get_topological_view(), shrunk(imgs[name]))
+    assert serial.load(str(out / "train.pkl")).y.ravel().tolist() == [1, 4, 10, 2]
+    assert serial.load(str(out / "unlabeled.pkl")).y is None
+    assert "make_downsampled_stl10.py" in (out / "README").read_text()
+
+    assert main(["make-stl10-patches", "--num-patches", "40", "--seed", "3"]) == 0
+    patch_dir = root / "stl10" / "stl10_patches"
+    data = serial.load(str(patch_dir / "data.pkl"))
+    pipeline = yaml_parse.load(f"!pkl: '{patch_dir / 'preprocessor.pkl'}'")
+    assert data.X.shape == (40, 6 * 6 * 3) and data.y is None
+    assert [type(p).__name__ for p in pipeline.items] == [
+        "ExtractPatches", "GlobalContrastNormalization", "ZCA"]
+    # every row is the whitened, contrast-normalised copy of a real 6x6 patch
+    source = np.concatenate([shrunk(imgs["unlabeled"]), shrunk(imgs["train"])])
+    views = np.lib.stride_tricks.sliding_window_view(source, (6, 6), axis=(1, 2))
+    candidates = views.transpose(0, 1, 2, 4, 5, 3).reshape(-1, 6, 6, 3)
+    from pylearn2.datasets.dense_design_matrix import DefaultViewConverter
+
+    rows = DefaultViewConverter((6, 6, 3)).topo_view_to_design_mat(candidates)
+    normalised = gcn64(rows, sqrt_bias=10.0, use_std=True)
+    found = [np.argmin(((normalised - p) ** 2).sum(1))
+             for p in pipeline.items[2].inverse(data.X).astype(np.float64)]
+    expected = zca64(normalised[found])[0]
+    np.testing.assert_allclose(data.X, expected, atol=2e-4)
+    assert len(set(found)) > 30  # drawn at random, not one patch repeated
+
+
+def test_preparation_errors_are_one_clear_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("PYLEARN2_DATA_PATH", raising=False)
+    assert main(["make-cifar10-whitened"]) == 2
+    assert "PYLEARN2_DATA_PATH" in capsys.readouterr().err
+    monkeypatch.setenv("PYLEARN2_DATA_PATH", str(tmp_path))
+    assert main(["make-stl10-whitened"]) == 2
+    assert "run make_downsampled_stl10.py first" in capsys.readouterr().err
+    assert main(["make-cifar10-gcn-whitened"]) == 2
+    assert "cifar-10-python.tar.gz" in capsys.readouterr().err
+    assert main(["make-stl10-patches", "--num-patches", "0"]) == 2
+    assert "--num-patches must be positive" in capsys.readouterr().err
+
+
+@pytest.fixture
+def cifar10(tmp_path, monkeypatch):
+    import pickle
+
+    folder = tmp_path / "cifar10" / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    batches = [make_batch(3, seed=i) for i in range(1, 6)]
+    for i, batch in enumerate(batches, 1):
+        (folder / f"data_batch_{i}").write_bytes(py2_pickle(batch))
+    test = make_batch(4, seed=50)
+    (folder / "test_batch").write_bytes(pickle.dumps(test, protocol=2))
+    monkeypatch.setenv("PYLEARN2_DATA_PATH", str(tmp_path))
+    train = np.concatenate([b[b"data"] for b in batches]).astype(np.float64)
+    labels = np.concatenate([b[b"labels"] for b in batches])
+    return tmp_path, train, labels, test[b"data"].astype(np.float64)
+
+
+@pytest.mark.slow  # a 3072 x 3072 eigendecomposition
+def test_make_cifar10_gcn_whitened_feeds_the_original_yaml(cifar10):
+    root, train, labels, test = cifar10
+    assert main(["make-cifar10-gcn-whitened"]) == 0
+    out = root / "cifar10" / "pylearn2_gcn_whitened"
+    assert sorted(p.name for p in out.iterdir()) == ["README", "preprocessor.pkl", "test.pkl",
+                                                     "train.pkl"]
+    want_train, want_test = zca64(gcn64(train, scale=55.0), [gcn64(test, scale=55.0)])
+    got_train, got_test = serial.load(str(out / "train.pkl")), serial.load(str(out / "test.pkl"))
+    np.testing.assert_allclose(got_train.X, want_train, atol=2e-4)
+    np.testing.assert_allclose(got_test.X, want_test, atol=2e-4)
+    assert got_train.y.ravel().tolist() == labels.tolist() and got_train.y_labels == 10
+    # what the original maxout cifar10.yaml does with these files
+    ds = yaml_parse.load("""!obj:pylearn2.datasets.zca_dataset.ZCA_Dataset {
+        preprocessed_dataset: !pkl: "${PYLEARN2_DATA_PATH}/cifar10/pylearn2_gcn_whitened/train.pkl",
+        preprocessor: !pkl: "${PYLEARN2_DATA_PATH}/cifar10/pylearn2_gcn_whitened/preprocessor.pkl",
+        start: 0, stop: 12, axes: ['c', 0, 1, 'b']}""")
+    assert ds.X.shape == (12, 3072) and ds.get_topological_view().shape == (12, 32, 32, 3)
+    np.testing.assert_allclose(ds.mapback(ds.X), gcn64(train[:12], scale=55.0), atol=1e-3)
+
+
+@pytest.mark.slow  # a 3072 x 3072 eigendecomposition
+def test_make_cifar100_whitened(tmp_path, monkeypatch):
+    import pickle
+
+    folder = tmp_path / "cifar100" / "cifar-100-python"
+    folder.mkdir(parents=True)
+    train = make_batch(8, seed=3, label_key=b"fine_labels", classes=100)
+    test = make_batch(3, seed=4, label_key=b"fine_labels", classes=100)
+    (folder / "train").write_bytes(py2_pickle(train))
+    (folder / "test").write_bytes(pickle.dumps(test, protocol=2))
+    monkeypatch.setenv("PYLEARN2_DATA_PATH", str(tmp_path))
+    assert main(["make-cifar100-whitened", "--out-dir", str(tmp_path / "w")]) == 0
+    want_train, want_test = zca64(train[b"data"].astype(np.float64),
+                                  [test[b"data"].astype(np.float64)])
+    np.testing.assert_allclose(serial.load(str(tmp_path / "w" / "train.pkl")).X, want_train,
+                               atol=2e-4)
+    np.testing.assert_allclose(serial.load(str(tmp_path / "w" / "test.pkl")).X, want_test,
+                               atol=2e-4)

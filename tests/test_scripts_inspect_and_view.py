@@ -1,0 +1,119 @@
+"""The original's pkl_inspector, get_version, show_binocular_greyscale_examples and
+browse_conv_weights scripts, run on small saved models and datasets."""
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from pylearn2.datasets.dataset_file import save_dataset
+from pylearn2.datasets.dense_design_matrix import DenseDesignMatrix
+from pylearn2.models.mlp import MLP, ConvRectifiedLinear, Sigmoid, Softmax
+from pylearn2.scripts.cli import main
+from pylearn2.space import Conv2DSpace
+from pylearn2.utils import serial
+
+
+def test_pkl_inspector_reports_members_and_each_parts_bytes(tmp_path, capsys):
+    model = MLP(nvis=5, layers=[Sigmoid(layer_name="h0", dim=4, irange=0.1),
+                                Softmax(layer_name="y", n_classes=3, irange=0.1)])
+    path = str(tmp_path / "m.pkl")
+    serial.save(path, model)
+    assert main(["pkl-inspector", path]) == 0
+    out = capsys.readouterr().out
+    assert "manifest.json" in out and "weights.safetensors" in out
+    assert f"{(5 * 4 + 4 + 4 * 3 + 3) * 4} bytes of arrays" in out  # float32 weights
+    assert main(["pkl-inspector", path, ".layers", "0"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    rows = {line.split()[0]: line.split()[1] for line in lines if line.startswith(".")}
+    assert rows == {".W": str(5 * 4 * 4), ".b": str(4 * 4)}
+    assert any(line.startswith("root.layers[0]: pylearn2.models.mlp") for line in lines)
+    assert main(["pkl-inspector", path, ".nothing"]) == 2
+    assert "root has no .nothing" in capsys.readouterr().err
+
+
+def test_pkl_inspector_on_arrays(tmp_path, capsys):
+    path = str(tmp_path / "a.npz")
+    np.savez(path, x=np.zeros((3, 4), np.float64), y=np.zeros(5, np.int8))
+    assert main(["pkl-inspector", path, "[x]"]) == 0
+    assert "ndarray (3, 4) float64, 96 bytes" in capsys.readouterr().out
+
+
+def test_get_version_names_the_library_and_torch(capsys):
+    import pylearn2
+
+    assert main(["get-version"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"pylearn2:{pylearn2.__version__}")
+    assert f"torch:{torch.__version__}" in out[0]
+    assert any(line.startswith("Accelerator: ") for line in out)
+
+
+def test_show_binocular_greyscale_examples_pairs_second_eye_first(tmp_path, capsys):
+    V = np.zeros((3, 6, 6, 2), np.float32)
+    for i in range(3):
+        V[i, 1:3, i:i + 2, 0] = 1.0  # eye 0: a block moving right with i
+        V[i, 3:5, 0:2, 1] = 1.0      # eye 1: a block low on the left
+    path = str(tmp_path / "pairs.pkl")
+    save_dataset(path, DenseDesignMatrix(topo_view=V))
+    out = str(tmp_path / "pairs.png")
+    assert main(["show-binocular-greyscale-examples", path, "--rows", "1", "--cols", "3",
+                 "--out", out]) == 0
+    assert "3 pairs of 6x6 images" in capsys.readouterr().out
+    picture = np.asarray(Image.open(out).convert("L"), dtype=np.float64)
+    scale = picture.shape[0] // 8  # 1 row of 6-pixel tiles with 1-pixel gaps
+    assert picture.shape == (8 * scale, (6 * 6 + 7) * scale)
+    small = picture[::scale, ::scale]
+    tiles = [small[1:7, 1 + k * 7:7 + k * 7] for k in range(6)]
+    for i in range(3):  # global rescale: 1 -> white, 0 -> mid-grey
+        np.testing.assert_allclose(tiles[2 * i] > 200, V[i, :, :, 1] > 0)
+        np.testing.assert_allclose(tiles[2 * i + 1] > 200, V[i, :, :, 0] > 0)
+    mono = str(tmp_path / "mono.pkl")
+    save_dataset(mono, DenseDesignMatrix(topo_view=V[..., :1]))
+    assert main(["show-binocular-greyscale-examples", mono, "--out", out]) == 2
+    assert "two channels" in capsys.readouterr().err
+
+
+@pytest.fixture
+def conv_model(tmp_path):
+    model = MLP(input_space=Conv2DSpace(shape=[9, 9], num_channels=2), layers=[
+        ConvRectifiedLinear(output_channels=3, kernel_shape=[3, 3], layer_name="c0",
+                            irange=0.1, pool_shape=[1, 1], pool_stride=[1, 1]),
+        ConvRectifiedLinear(output_channels=4, kernel_shape=[2, 2], layer_name="c1",
+                            irange=0.1, pool_shape=[1, 1], pool_stride=[1, 1]),
+        Softmax(layer_name="y", n_classes=2, irange=0.1)])
+    with torch.no_grad():
+        W = model.layers[0].W
+        W.zero_()
+        W[:, 0, 1, :] = 1.0   # input channel 0: a bright horizontal bar
+        W[:, 1, :, 1] = -1.0  # input channel 1: a dark vertical bar
+    path = str(tmp_path / "conv.pkl")
+    serial.save(path, model)
+    return path, model
+
+
+def test_browse_conv_weights_writes_a_png_per_conv_layer(conv_model, tmp_path, capsys):
+    path, model = conv_model
+    out = str(tmp_path / "w.png")
+    assert main(["browse-conv-weights", path, "--out", out]) == 0
+    text = capsys.readouterr().out
+    assert "layer c0: 3 units x 2 input channels of 3x3 kernels" in text
+    assert "layer c1: 4 units x 3 input channels of 2x2 kernels" in text
+    picture = np.asarray(Image.open(tmp_path / "w_c0.png").convert("L"), dtype=np.float64)
+    scale = picture.shape[1] // (2 * 3 + 3)
+    assert picture.shape == ((3 * 3 + 4) * scale, (2 * 3 + 3) * scale)
+    small = picture[::scale, ::scale]
+    for unit in range(3):  # row = unit, column = input channel; zero is mid-grey
+        top = 1 + unit * 4
+        horizontal, vertical = small[top:top + 3, 1:4], small[top:top + 3, 5:8]
+        np.testing.assert_array_equal(horizontal[1] > 200, [True] * 3)
+        np.testing.assert_array_equal(np.abs(horizontal[[0, 2]] - 128) < 2, np.ones((2, 3)))
+        np.testing.assert_array_equal(vertical[:, 1] < 50, [True] * 3)
+    c1 = np.asarray(Image.open(tmp_path / "w_c1.png"))
+    assert c1.shape[0] > 0
+    assert main(["browse-conv-weights", "-i", path, "--out", out, "--layer", "c1",
+                 "--max-units", "2"]) == 0
+    assert "drawing 2 x 3" in capsys.readouterr().out
+    assert Image.open(out).size[0] > 0
+    assert main(["browse-conv-weights", path, "--out", out, "--layer", "nope"]) == 2
+    assert "found: ['c0', 'c1']" in capsys.readouterr().err
