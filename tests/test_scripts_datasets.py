@@ -161,3 +161,78 @@ def test_make_cifar100_whitened(tmp_path, monkeypatch):
                                atol=2e-4)
     np.testing.assert_allclose(serial.load(str(tmp_path / "w" / "test.pkl")).X, want_test,
                                atol=2e-4)
+
+
+@pytest.fixture
+def http_folder(tmp_path):
+    """A loopback HTTP server over a folder; yields (folder, base URL)."""
+    import functools
+    import http.server
+    import threading
+
+    folder = tmp_path / "served"
+    folder.mkdir()
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield folder, f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+MNIST_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+               "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+
+
+def test_download_mnist_from_a_mirror_checks_each_file(http_folder, tmp_path, monkeypatch,
+                                                        capsys):
+    import os
+    import shutil
+
+    source = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "mnist")
+    if not all(os.path.exists(os.path.join(source, n)) for n in MNIST_FILES):
+        pytest.skip("the MNIST files are not in ../shared/data/mnist")
+    served, url = http_folder
+    (served / MNIST_FILES[0]).write_bytes(b"not mnist")  # a bad mirror first
+    data = tmp_path / "data"
+    monkeypatch.setenv("PYLEARN2_DATA_PATH", str(data))
+    assert main(["download-mnist", "--base-url", url]) == 2
+    assert "checksum mismatch" in capsys.readouterr().err
+    assert not (data / "mnist" / MNIST_FILES[0]).exists()
+    for name in MNIST_FILES:
+        shutil.copy(os.path.join(source, name), served / name)
+    assert main(["download-mnist", "--base-url", url]) == 0
+    from pylearn2.datasets.mnist import MNIST
+
+    assert MNIST("test", start=0, stop=10).X.shape == (10, 784)
+    assert main(["download-mnist", "--base-url", "http://127.0.0.1:9/"]) == 0  # nothing fetched
+    assert "already in" in capsys.readouterr().out
+
+
+def test_download_binarized_mnist_converts_amat_files(http_folder, tmp_path, monkeypatch,
+                                                      capsys):
+    served, url = http_folder
+    rng = np.random.default_rng(1)
+    sets = {k: rng.integers(0, 2, size=(n, 784)) for k, n in (("train", 5), ("valid", 2),
+                                                               ("test", 3))}
+    for k, X in sets.items():
+        np.savetxt(served / f"binarized_mnist_{k}.amat", X, fmt="%d")
+    monkeypatch.setenv("PYLEARN2_DATA_PATH", str(tmp_path / "data"))
+    assert main(["download-binarized-mnist", "--base-url", url]) == 0
+    from pylearn2.datasets.binarized_mnist import BinarizedMNIST
+
+    for k, X in sets.items():
+        np.testing.assert_array_equal(BinarizedMNIST(k).X, X)
+    assert not list((tmp_path / "data" / "binarized_mnist").glob("*.amat"))
+    (tmp_path / "data" / "binarized_mnist" / "binarized_mnist_test.npy").unlink()
+    np.savetxt(served / "binarized_mnist_test.amat", np.full((2, 784), 0.5))
+    assert main(["download-binarized-mnist", "--base-url", url]) == 2
+    assert "784 zeros and ones" in capsys.readouterr().err

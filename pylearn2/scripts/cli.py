@@ -76,6 +76,10 @@ COMMANDS = {
                         "prepare 6x6 whitened patches of the downsampled STL-10 unlabelled + train sets"),
     "make-stl10-patches-8x8": ("pylearn2.scripts.datasets.make_stl10_patches_8x8",
                             "prepare 8x8 whitened patches of the downsampled STL-10 unlabelled + train sets"),
+    "download-mnist": ("pylearn2.scripts.datasets.download_mnist",
+                       "download MNIST into $PYLEARN2_DATA_PATH/mnist (checksum-verified)"),
+    "download-binarized-mnist": ("pylearn2.scripts.datasets.download_binarized_mnist",
+                                 "download binarized MNIST and convert it to .npy"),
 }
 
 
