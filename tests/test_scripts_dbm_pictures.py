@@ -149,3 +149,29 @@ def test_top_filters_orders_units_and_frames_connections(tmp_path, data_yaml, ca
         np.testing.assert_array_equal(tile > 200, pattern > 0)
     prod = grid_tiles(prefix + "_prod.png", 1, 2)
     np.testing.assert_array_equal(prod[0] > 200, (BAR - 0.5 * BAR.T) > 0.6)
+
+
+def test_augment_input_prepends_the_second_layer_mean_field(tmp_path, data_yaml):
+    from pylearn2.scripts.dbm.augment_input import augment_input
+
+    _, dbm = dbm_file(tmp_path, data_yaml, hidden=(3, 2))
+    rng = np.random.default_rng(0)
+    with torch.no_grad():
+        for layer in dbm.hidden_layers:
+            layer.W.copy_(torch.as_tensor(0.3 * rng.normal(size=layer.W.shape)))
+            layer.b.copy_(torch.as_tensor(rng.normal(size=layer.b.shape)))
+    X = rng.integers(0, 2, size=(5, 36)).astype(np.float32)
+    got = augment_input(X, dbm, mf_steps=30, batch_size=2)
+    # the fixed point of mean field for 36 -> 3 -> 2 binary units, iterated in float64
+    W1, b1 = (dbm.hidden_layers[0].W.detach().double().numpy(),
+              dbm.hidden_layers[0].b.detach().double().numpy())
+    W2, b2 = (dbm.hidden_layers[1].W.detach().double().numpy(),
+              dbm.hidden_layers[1].b.detach().double().numpy())
+    sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    h1, h2 = sig(X @ W1 + b1), np.full((5, 2), 0.5)
+    for _ in range(500):
+        h1 = sig(X @ W1 + h2 @ W2.T + b1)
+        h2 = sig(h1 @ W2 + b2)
+    assert got.shape == (5, 2 + 36)
+    np.testing.assert_allclose(got[:, 2:], X)
+    np.testing.assert_allclose(got[:, :2], h2, atol=1e-4)

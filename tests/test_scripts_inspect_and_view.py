@@ -117,3 +117,24 @@ def test_browse_conv_weights_writes_a_png_per_conv_layer(conv_model, tmp_path, c
     assert Image.open(out).size[0] > 0
     assert main(["browse-conv-weights", path, "--out", out, "--layer", "nope"]) == 2
     assert "found: ['c0', 'c1']" in capsys.readouterr().err
+
+
+def test_show_binocular_greyscale_examples_on_small_norb(tmp_path, monkeypatch, capsys):
+    from test_datasets_norb_filetensor import write_norb
+
+    monkeypatch.setenv("PYLEARN2_DATA_PATH", str(tmp_path))
+    dat, _, _, _ = write_norb(tmp_path, "train", 2, 0)
+    (tmp_path / "norb.yaml").write_text(
+        "!obj:pylearn2.datasets.norb.SmallNORB {which_set: train}")
+    out = str(tmp_path / "norb.png")
+    assert main(["show-binocular-greyscale-examples", str(tmp_path / "norb.yaml"),
+                 "--rows", "1", "--cols", "2", "--rescale", "individual", "--out", out]) == 0
+    assert "2 pairs of 96x96 images" in capsys.readouterr().out
+    picture = np.asarray(Image.open(out).convert("L"), dtype=np.float64)
+    scale = picture.shape[0] // 98
+    small = picture[::scale, ::scale]
+    for i in range(2):  # one scale per pair (its peak); second eye (s = 1) first
+        peak = dat[i].max()
+        for k, eye in enumerate((1, 0)):
+            tile = small[1:97, 1 + (2 * i + k) * 97:97 + (2 * i + k) * 97]
+            np.testing.assert_allclose(tile, 255 * (dat[i, eye] / peak + 1) / 2, atol=1.01)

@@ -55,15 +55,29 @@ def stereo_tiles(examples: np.ndarray) -> np.ndarray:
     return examples[..., ::-1].transpose(0, 3, 1, 2).reshape(-1, *examples.shape[1:3], 1)
 
 
-def run(args: argparse.Namespace) -> int:
+def binocular_examples(dataset: Any, rows: np.ndarray, where: str) -> np.ndarray:
+    """Design rows -> (N, rows, cols, 2) images, one channel per eye: from a stereo view
+    (NORB's axes with 's') or from a two-channel image view."""
     from pylearn2.space import Conv2DSpace
 
-    dataset = load_images_source(args.path)
+    stereo = getattr(dataset, "stereo_converter", None)
+    if stereo is not None:
+        view = stereo.design_mat_to_topo_view(rows)
+        bs01c = view.transpose([tuple(stereo.axes).index(a) for a in ("b", "s", 0, 1, "c")])
+        if bs01c.shape[-1] != 1:
+            raise ConfigError(f"{where}: the stereo images have {bs01c.shape[-1]} channels; "
+                              "this command draws greyscale pairs.")
+        return bs01c[..., 0].transpose(0, 2, 3, 1)
     if getattr(dataset, "view_converter", None) is None:
-        raise ConfigError(f"{args.path}: {type(dataset).__name__} has no image view to show.")
+        raise ConfigError(f"{where}: {type(dataset).__name__} has no image view to show.")
+    view = dataset.get_topological_view(rows)
+    return Conv2DSpace.convert(view, dataset.view_converter.axes, ("b", 0, 1, "c"))
+
+
+def run(args: argparse.Namespace) -> int:
+    dataset = load_images_source(args.path)
     count = min(args.rows * args.cols, dataset.get_num_examples())
-    view = dataset.get_topological_view(dataset.get_design_matrix()[:count])
-    examples = Conv2DSpace.convert(view, dataset.view_converter.axes, ("b", 0, 1, "c"))
+    examples = binocular_examples(dataset, dataset.get_design_matrix()[:count], args.path)
     norms = np.linalg.norm(examples.reshape(count, -1), axis=1)
     print(f"{count} pairs of {examples.shape[1]}x{examples.shape[2]} images; example norms "
           f"min/mean/max {norms.min():.4g} {norms.mean():.4g} {norms.max():.4g}; values in "
