@@ -49,15 +49,22 @@ class BinarizedMNIST(DenseDesignMatrix):
     axes : axes of the topological view.
     preprocessor, fit_preprocessor : a preprocessor applied after loading.
     fit_test_preprocessor : whether :meth:`get_test_set` fits its preprocessor.
+    download : fetch and convert the set's .amat file when its .npy is absent (no checksum
+        is published for it: the format and row count are checked; ``base_url``: a mirror).
     """
 
     def __init__(self, which_set: str, center: bool = False, shuffle: bool = False,
                  one_hot: Any = None, binarize: bool = False, start: int | None = None,
                  stop: int | None = None, axes: Any = ("b", 0, 1, "c"), preprocessor: Any = None,
-                 fit_preprocessor: bool = False, fit_test_preprocessor: bool = False) -> None:
+                 fit_preprocessor: bool = False, fit_test_preprocessor: bool = False,
+                 download: bool = False, base_url: str | None = None) -> None:
         if which_set not in SIZES:
             raise ConfigError(f"BinarizedMNIST which_set must be one of {list(SIZES)}, got "
                               f"{which_set!r}.")
+        if download and control.get_load_data():
+            from pylearn2.datasets.official_downloads import download_binarized_mnist
+
+            download_binarized_mnist([which_set], base_url)
         if control.get_load_data():
             path = preprocess(f"${{PYLEARN2_DATA_PATH}}/binarized_mnist/binarized_mnist_"
                               f"{which_set}.npy")

@@ -109,7 +109,8 @@ class CIFAR10(CIFARBase):
     """CIFAR-10 'train' (50000 images) or 'test' (10000); ``y`` holds labels 0..9.
 
     ``fit_preprocessor`` defaults to True for 'train' and False for 'test', so a preprocessor
-    fitted on the training set is applied unchanged to the test set.
+    fitted on the training set is applied unchanged to the test set. ``download`` fetches
+    the official archive when the files are absent (``base_url``: a mirror).
     """
 
     label_names = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
@@ -121,10 +122,15 @@ class CIFAR10(CIFARBase):
     def __init__(self, which_set: str, center: bool = False, rescale: bool = False,
                  gcn: float | None = None, start: int | None = None, stop: int | None = None,
                  axes: Sequence[Any] = ("b", 0, 1, "c"), toronto_prepro: bool = False,
-                 preprocessor: Any = None, fit_preprocessor: bool | None = None) -> None:
+                 preprocessor: Any = None, fit_preprocessor: bool | None = None,
+                 download: bool = False, base_url: str | None = None) -> None:
         if which_set not in ("train", "test"):
             raise ConfigError(f"CIFAR10 which_set must be 'train' or 'test', got {which_set!r} "
                               "(for a validation set use start/stop on 'train').")
+        if download:  # the official archive, MD5-checked (see datasets.official_downloads)
+            from pylearn2.datasets.official_downloads import download_cifar10
+
+            download_cifar10(base_url)
         folder = os.path.join(data_root(), "cifar10", "cifar-10-batches-py")
         train_names = [f"data_batch_{i}" for i in range(1, 6)]
         X, y = self._read(folder, train_names if which_set == "train" else ["test_batch"])

@@ -18,7 +18,8 @@ from pylearn2.utils.exc import ConfigError
 
 
 class CIFAR100(CIFARBase):
-    """CIFAR-100 'train' (50000 images) or 'test' (10000) with its 100 fine labels."""
+    """CIFAR-100 'train' (50000 images) or 'test' (10000) with its 100 fine labels;
+    ``download`` fetches the official archive when absent (``base_url``: a mirror)."""
 
     n_classes = 100
     HOW_TO_GET = ("Download cifar-100-python.tar.gz from "
@@ -28,10 +29,15 @@ class CIFAR100(CIFARBase):
     def __init__(self, which_set: str, center: bool = False, gcn: float | None = None,
                  toronto_prepro: bool = False, axes: Sequence[Any] = ("b", 0, 1, "c"),
                  start: int | None = None, stop: int | None = None, rescale: bool = False,
-                 preprocessor: Any = None, fit_preprocessor: bool | None = None) -> None:
+                 preprocessor: Any = None, fit_preprocessor: bool | None = None,
+                 download: bool = False, base_url: str | None = None) -> None:
         if which_set not in ("train", "test"):
             raise ConfigError(f"CIFAR100 which_set must be 'train' or 'test', got {which_set!r} "
                               "(for a validation set use start/stop on 'train').")
+        if download:  # the official archive, MD5-checked (see datasets.official_downloads)
+            from pylearn2.datasets.official_downloads import download_cifar100
+
+            download_cifar100(base_url)
         folder = os.path.join(data_root(), "cifar100", "cifar-100-python")
 
         def read(name: str) -> dict[str, Any]:

@@ -63,14 +63,21 @@ class STL10(DenseDesignMatrix):
     which_set : 'train', 'test' or 'unlabeled'.
     center : subtract 127.5.
     example_range : (start, stop) of the examples to keep.
+    download : fetch the official binary release (MD5-checked) when neither release is
+        present (``base_url``: a mirror).
     """
 
-    def __init__(self, which_set: str, center: bool = False, example_range: Any = None) -> None:
+    def __init__(self, which_set: str, center: bool = False, example_range: Any = None,
+                 download: bool = False, base_url: str | None = None) -> None:
         if which_set not in SIZES:
             raise ConfigError(f"STL10 which_set must be 'train', 'test' or 'unlabeled', got "
                               f"{which_set!r}.")
         root = preprocess("${PYLEARN2_DATA_PATH}/stl10")
         mat = os.path.join(root, "stl10_matlab", f"{which_set}.mat")
+        if download and not os.path.isfile(mat):
+            from pylearn2.datasets.official_downloads import download_stl10
+
+            download_stl10(base_url)
         self.fold_indices = None
         if os.path.isfile(mat):
             data = _load_mat(mat)

@@ -28,6 +28,18 @@ from pylearn2.utils.string_utils import preprocess
 
 SETS = ("train", "test", "extra", "train_all", "splitted_train", "valid")
 DEFAULT_PATH = "${PYLEARN2_DATA_PATH}/SVHN/format2/"
+# the distributed .mat files each set is made from
+MAT_SOURCES = {"train": ("train",), "test": ("test",), "extra": ("extra",),
+               "train_all": ("extra", "train"), "splitted_train": ("train", "extra"),
+               "valid": ("train", "extra")}
+
+
+def _download_mat(folder: str, names: tuple[str, ...], base_url: str | None) -> None:
+    from pylearn2.datasets.official_downloads import download_svhn
+
+    download_svhn(folder, [n for n in names
+                           if not os.path.isfile(os.path.join(folder, f"{n}_32x32.mat"))],
+                  base_url)
 
 
 def load_mat(path: str) -> dict[str, np.ndarray]:
@@ -99,19 +111,24 @@ class SVHN(DenseDesignMatrixPyTables):
     start, stop : keep only these rows.
     axes : axes of the topological view.
     preprocessor : applied after loading.
+    download : fetch the official .mat files this set is made from when its h5 file and
+        they are absent (MD5-checked; ``base_url``: a mirror).
     """
 
     mapper = {name: i for i, name in enumerate(SETS)}
 
     def __init__(self, which_set: str, path: str | None = None, center: bool = False,
                  scale: bool = False, start: int | None = None, stop: int | None = None,
-                 axes: Any = ("b", 0, 1, "c"), preprocessor: Any = None) -> None:
+                 axes: Any = ("b", 0, 1, "c"), preprocessor: Any = None,
+                 download: bool = False, base_url: str | None = None) -> None:
         if which_set not in SETS:
             raise ConfigError(f"SVHN which_set must be one of {list(SETS)}, got {which_set!r}.")
         self.which_set, self.path = which_set, path
         folder = preprocess(path if path is not None else DEFAULT_PATH)
         file_name = os.path.join(folder, "h5", f"{which_set}_32x32.h5")
         if not os.path.isfile(file_name):
+            if download:
+                _download_mat(folder, MAT_SOURCES[which_set], base_url)
             self.make_data(which_set, folder)
         super().__init__(path=file_name, start=start, stop=stop,
                          view_converter=DefaultViewConverter((32, 32, 3), axes), axes=axes)
@@ -174,11 +191,14 @@ class SVHN_On_Memory(DenseDesignMatrix):  # noqa: N801 (the original's name)
     def __init__(self, which_set: str, path: str | None = None, center: bool = False,
                  scale: bool = False, start: int | None = None, stop: int | None = None,
                  axes: Any = ("b", 0, 1, "c"), preprocessor: Any = None,
-                 one_hot: bool = False) -> None:
+                 one_hot: bool = False, download: bool = False,
+                 base_url: str | None = None) -> None:
         if which_set not in ("train", "test", "extra", "valid"):
             raise ConfigError(f"SVHN_On_Memory which_set must be 'train', 'test', 'extra' or "
                               f"'valid', got {which_set!r}.")
         folder = preprocess(path if path is not None else DEFAULT_PATH)
+        if download:
+            _download_mat(folder, ("extra",) if which_set == "valid" else (which_set,), base_url)
         if which_set == "valid":
             d = load_mat(os.path.join(folder, "extra_32x32.mat"))
             index = _balanced_pick(d["y"].reshape(-1), 600, np.random.RandomState(322))

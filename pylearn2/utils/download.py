@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
 import logging
 import os
 import urllib.error
@@ -15,12 +16,17 @@ from pylearn2.utils.limits import quote
 log = logging.getLogger(__name__)
 
 
-def sha256_of(path: str) -> str:
-    digest = hashlib.sha256()
+def file_digest(path: str, algorithm: str = "sha256") -> str:
+    """Hex digest of a file (``algorithm``: any hashlib name, e.g. 'md5')."""
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def sha256_of(path: str) -> str:
+    return file_digest(path, "sha256")
 
 
 def allowed_roots() -> list[str]:
@@ -48,13 +54,17 @@ def check_download(url: str, dest: str) -> None:
                           "PYLEARN2_OUTPUT_PATH to the folder it belongs in.")
 
 
-def download_file(url: str, dest: str, sha256: str | None = None, timeout: float = 60.0) -> str:
+def download_file(url: str, dest: str, sha256: str | None = None, timeout: float = 60.0,
+                  md5: str | None = None) -> str:
     """Fetch ``url`` to ``dest``; a partial ``dest.part`` from an earlier try is resumed with
-    an HTTP Range request. The finished file must match ``sha256`` before it is renamed into
-    place, so ``dest`` never holds a bad or incomplete file. Only http(s) URLs and
-    destinations under the data and output folders are accepted (:func:`check_download`)."""
+    an HTTP Range request. The finished file must match ``sha256`` (or ``md5``, for sets
+    whose published checksums are MD5) before it is renamed into place, so ``dest`` never
+    holds a bad or incomplete file; a transfer that ends before the announced length keeps
+    its ``.part`` for the next try. Only http(s) URLs and destinations under the data and
+    output folders are accepted (:func:`check_download`)."""
     check_download(url, dest)
-    if os.path.exists(dest) and (sha256 is None or sha256_of(dest) == sha256):
+    algorithm, expected = ("sha256", sha256) if sha256 is not None else ("md5", md5)
+    if os.path.exists(dest) and (expected is None or file_digest(dest, algorithm) == expected):
         return dest
     os.makedirs(os.path.dirname(os.path.abspath(dest)), exist_ok=True)
     part = dest + ".part"
@@ -65,17 +75,27 @@ def download_file(url: str, dest: str, sha256: str | None = None, timeout: float
             resumed = have and response.status == 206
             mode = "ab" if resumed else "wb"
             log.info("Downloading %s%s", url, f" (resuming at byte {have})" if resumed else "")
+            announced = response.headers.get("Content-Length")
+            received = 0
             with open(part, mode) as handle:
                 for chunk in iter(lambda: response.read(1 << 20), b""):
                     handle.write(chunk)
-    except (urllib.error.URLError, OSError) as err:
-        raise DataNotFoundError(f"Could not download {url}: {err}. Run again to resume, or "
-                                f"place the file at {dest} yourself.") from err
-    if sha256 is not None:
-        got = sha256_of(part)
-        if got != sha256:
+                    received += len(chunk)
+            if announced is not None and received < int(announced):
+                raise http.client.IncompleteRead(b"", int(announced) - received)
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as err:
+        reason = str(err)
+        if isinstance(err, http.client.IncompleteRead):
+            short = f" ({err.expected} bytes short)" if err.expected is not None else ""
+            reason = f"the transfer ended early{short}"
+        raise DataNotFoundError(f"Could not download {url}: {reason}. Run again to resume, or "
+                                f"place the file at {dest} yourself.") from None
+    if expected is not None:
+        got = file_digest(part, algorithm)
+        if got != expected:
             os.remove(part)
-            raise ModelFileError(f"{url}: checksum mismatch (sha256 {got}, expected {sha256}); "
-                                 "the partial file was removed, run again to retry.")
+            raise ModelFileError(f"{url}: checksum mismatch ({algorithm} {got}, expected "
+                                 f"{expected}); the partial file was removed, run again to "
+                                 "retry.")
     os.replace(part, dest)
     return dest
