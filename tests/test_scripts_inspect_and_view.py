@@ -49,6 +49,17 @@ def test_get_version_names_the_library_and_torch(capsys):
     assert any(line.startswith("Accelerator: ") for line in out)
 
 
+def eye_tiles(path, side, pairs):
+    """The eye images of one row of stereo pairs drawn by pair_grid (pairs 4 pixels apart,
+    a pair's two images 1 pixel apart), in reading order, one value per pixel."""
+    picture = np.asarray(Image.open(path).convert("L"), dtype=np.float64)
+    scale = picture.shape[0] // (side + 8)
+    assert picture.shape == ((side + 8) * scale, (pairs * (2 * side + 5) + 4) * scale)
+    small = picture[::scale, ::scale]
+    lefts = [4 + k * (2 * side + 5) + eye * (side + 1) for k in range(pairs) for eye in (0, 1)]
+    return [small[4:4 + side, x:x + side] for x in lefts]
+
+
 def test_show_binocular_greyscale_examples_pairs_second_eye_first(tmp_path, capsys):
     V = np.zeros((3, 6, 6, 2), np.float32)
     for i in range(3):
@@ -60,14 +71,10 @@ def test_show_binocular_greyscale_examples_pairs_second_eye_first(tmp_path, caps
     assert main(["show-binocular-greyscale-examples", path, "--rows", "1", "--cols", "3",
                  "--out", out]) == 0
     assert "3 pairs of 6x6 images" in capsys.readouterr().out
-    picture = np.asarray(Image.open(out).convert("L"), dtype=np.float64)
-    scale = picture.shape[0] // 8  # 1 row of 6-pixel tiles with 1-pixel gaps
-    assert picture.shape == (8 * scale, (6 * 6 + 7) * scale)
-    small = picture[::scale, ::scale]
-    tiles = [small[1:7, 1 + k * 7:7 + k * 7] for k in range(6)]
+    tiles = eye_tiles(out, side=6, pairs=3)
     for i in range(3):  # global rescale: 1 -> white, 0 -> mid-grey
-        np.testing.assert_allclose(tiles[2 * i] > 200, V[i, :, :, 1] > 0)
-        np.testing.assert_allclose(tiles[2 * i + 1] > 200, V[i, :, :, 0] > 0)
+        np.testing.assert_array_equal(tiles[2 * i] > 200, V[i, :, :, 1] > 0)
+        np.testing.assert_array_equal(tiles[2 * i + 1] > 200, V[i, :, :, 0] > 0)
     mono = str(tmp_path / "mono.pkl")
     save_dataset(mono, DenseDesignMatrix(topo_view=V[..., :1]))
     assert main(["show-binocular-greyscale-examples", mono, "--out", out]) == 2
@@ -130,11 +137,67 @@ def test_show_binocular_greyscale_examples_on_small_norb(tmp_path, monkeypatch, 
     assert main(["show-binocular-greyscale-examples", str(tmp_path / "norb.yaml"),
                  "--rows", "1", "--cols", "2", "--rescale", "individual", "--out", out]) == 0
     assert "2 pairs of 96x96 images" in capsys.readouterr().out
-    picture = np.asarray(Image.open(out).convert("L"), dtype=np.float64)
-    scale = picture.shape[0] // 98
-    small = picture[::scale, ::scale]
+    tiles = eye_tiles(out, side=96, pairs=2)
     for i in range(2):  # one scale per pair (its peak); second eye (s = 1) first
         peak = dat[i].max()
         for k, eye in enumerate((1, 0)):
-            tile = small[1:97, 1 + (2 * i + k) * 97:97 + (2 * i + k) * 97]
-            np.testing.assert_allclose(tile, 255 * (dat[i, eye] / peak + 1) / 2, atol=1.01)
+            np.testing.assert_allclose(tiles[2 * i + k], 255 * (dat[i, eye] / peak + 1) / 2,
+                                       atol=1.01)
+
+
+@pytest.fixture
+def small_norb(tmp_path, monkeypatch):
+    """Six small-NORB pairs with valid labels; pair i is flat: left 40 i, right 255 - 40 i."""
+    from test_datasets_norb_filetensor import PREFIX, handmade
+
+    folder = tmp_path / "norb_small" / "original"
+    folder.mkdir(parents=True)
+    n = 6
+    dat = np.zeros((n, 2, 96, 96), np.uint8)
+    for i in range(n):
+        dat[i, 0], dat[i, 1] = 40 * i, 255 - 40 * i
+    cat = np.array([0, 2, 2, 4, 2, 1], np.int32)
+    info = np.array([[4, 0, 0, 0], [6, 1, 2, 3], [7, 8, 34, 5], [8, 2, 4, 1], [9, 3, 2, 0],
+                     [4, 4, 6, 2]], np.int32)  # instance, elevation, azimuth, lighting
+    base = PREFIX["train"]
+    (folder / f"{base}-dat.mat").write_bytes(handmade(0x1E3D4C55, dat.shape, dat.tobytes()))
+    (folder / f"{base}-cat.mat").write_bytes(handmade(0x1E3D4C54, (n,), cat.astype("<i4").tobytes()))
+    (folder / f"{base}-info.mat").write_bytes(handmade(0x1E3D4C54, (n, 4),
+                                                       info.astype("<i4").tobytes()))
+    monkeypatch.setenv("PYLEARN2_DATA_PATH", str(tmp_path))
+    return dat
+
+
+def pair_levels(path, pairs):
+    """Mean grey level of each eye's tile in a row of ``pairs`` stereo pairs."""
+    return [tile.mean() for tile in eye_tiles(path, side=96, pairs=pairs)]
+
+
+@pytest.mark.parametrize("command", ["browse-small-norb", "browse-norb"])
+def test_browse_norb_selects_pairs_by_label(small_norb, tmp_path, capsys, command):
+    out = str(tmp_path / "sel.png")
+    extra = ["--which_norb", "small"] if command == "browse-norb" else []
+    assert main([command, *extra, "--which_set", "train", "--category", "2", "--azimuth", "2",
+                 "--out", out]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:2] == [
+        "#1: category airplane, instance 6, elevation 35 deg, azimuth 20 deg, "
+        + ("lighting condition 3" if command == "browse-norb" else "lighting 3"),
+        "#4: category airplane, instance 9, elevation 45 deg, azimuth 20 deg, "
+        + ("lighting condition 0" if command == "browse-norb" else "lighting 0")]
+    levels = pair_levels(out, 2)
+    np.testing.assert_allclose(levels, [40, 215, 160, 95], atol=1)  # pairs 1 and 4, left first
+    assert main([command, *extra, "--which_set", "train", "--category", "2", "--azimuth", "2",
+                 "--stereo_viewer", "--out", out]) == 0
+    np.testing.assert_allclose(pair_levels(out, 2), [215, 40, 95, 160], atol=1)
+    assert main([command, *extra, "--which_set", "train", "--category", "3", "--out", out]) == 2
+    assert "no pair has the labels {'category': 3}" in capsys.readouterr().err
+
+
+def test_step_through_small_norb_in_order(small_norb, tmp_path, capsys):
+    out = str(tmp_path / "steps.png")
+    assert main(["step-through-small-norb", "--start", "2", "--count", "3", "--out", out]) == 0
+    text = capsys.readouterr().out
+    assert [line.split(":")[0] for line in text.splitlines()[:3]] == ["#2", "#3", "#4"]
+    assert "azimuth 340 deg" in text
+    np.testing.assert_allclose(pair_levels(out, 3), [80, 175, 120, 135, 160, 95], atol=1)

@@ -80,6 +80,12 @@ COMMANDS = {
                        "download MNIST into $PYLEARN2_DATA_PATH/mnist (checksum-verified)"),
     "download-binarized-mnist": ("pylearn2.scripts.datasets.download_binarized_mnist",
                                  "download binarized MNIST and convert it to .npy"),
+    "browse-norb": ("pylearn2.scripts.datasets.browse_norb",
+                    "NORB stereo pairs chosen by label, as a PNG, with their labels"),
+    "browse-small-norb": ("pylearn2.scripts.datasets.browse_small_norb",
+                          "small NORB stereo pairs chosen by label, as a PNG"),
+    "step-through-small-norb": ("pylearn2.scripts.datasets.step_through_small_norb",
+                                "small NORB pairs in order with their labels, as a PNG"),
 }
 
 

@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from pylearn2.gui.patch_viewer import RESCALE_MODES, make_grid, rescale
+from pylearn2.gui.patch_viewer import RESCALE_MODES, rescale
 from pylearn2.scripts._common import add_allow_flag, run_cli, show_or_require_out
+from pylearn2.scripts.datasets.browse_norb import pair_grid, stereo_view
 from pylearn2.utils.exc import ConfigError
 
 
@@ -47,12 +48,12 @@ def load_images_source(path: str) -> Any:
     return obj if hasattr(obj, "get_topological_view") else load_dataset(path)
 
 
-def stereo_tiles(examples: np.ndarray) -> np.ndarray:
-    """(N, rows, cols, 2) pairs -> (2N, rows, cols, 1) tiles: each pair's channel 1, then 0."""
+def eye_pairs(examples: np.ndarray, where: str) -> np.ndarray:
+    """(N, rows, cols, 2) examples -> (N, 2, rows, cols): each pair's channel 1, then 0."""
     if examples.ndim != 4 or examples.shape[3] != 2:
-        raise ConfigError(f"binocular examples need two channels (one per eye); these have "
-                          f"shape {examples.shape[1:]} (rows, cols, channels).")
-    return examples[..., ::-1].transpose(0, 3, 1, 2).reshape(-1, *examples.shape[1:3], 1)
+        raise ConfigError(f"{where}: binocular examples need two channels (one per eye); "
+                          f"these have shape {examples.shape[1:]} (rows, cols, channels).")
+    return examples[..., ::-1].transpose(0, 3, 1, 2)
 
 
 def binocular_examples(dataset: Any, rows: np.ndarray, where: str) -> np.ndarray:
@@ -62,8 +63,7 @@ def binocular_examples(dataset: Any, rows: np.ndarray, where: str) -> np.ndarray
 
     stereo = getattr(dataset, "stereo_converter", None)
     if stereo is not None:
-        view = stereo.design_mat_to_topo_view(rows)
-        bs01c = view.transpose([tuple(stereo.axes).index(a) for a in ("b", "s", 0, 1, "c")])
+        bs01c = stereo_view(stereo, rows)
         if bs01c.shape[-1] != 1:
             raise ConfigError(f"{where}: the stereo images have {bs01c.shape[-1]} channels; "
                               "this command draws greyscale pairs.")
@@ -82,15 +82,14 @@ def run(args: argparse.Namespace) -> int:
     print(f"{count} pairs of {examples.shape[1]}x{examples.shape[2]} images; example norms "
           f"min/mean/max {norms.min():.4g} {norms.mean():.4g} {norms.max():.4g}; values in "
           f"[{examples.min():.4g}, {examples.max():.4g}], dtype {examples.dtype}")
-    tiles = stereo_tiles(dataset.adjust_for_viewer(examples) if args.rescale == "none"
-                         else examples)
+    pairs = eye_pairs(dataset.adjust_for_viewer(examples) if args.rescale == "none"
+                      else examples, args.path)
     if args.rescale == "individual":  # one scale per pair, so both eyes stay comparable
-        peaks = np.abs(tiles.reshape(count, -1)).max(axis=1)
-        tiles = tiles / np.repeat(np.where(peaks > 0, peaks, 1.0), 2)[:, None, None, None]
-        shown = rescale(tiles, "none")
+        peaks = np.abs(pairs.reshape(count, -1)).max(axis=1)
+        shown = rescale(pairs / np.where(peaks > 0, peaks, 1.0)[:, None, None, None], "none")
     else:
-        shown = rescale(tiles, args.rescale)
-    picture = make_grid(shown, rows=args.rows, cols=2 * args.cols)
+        shown = rescale(pairs, args.rescale)
+    picture = pair_grid(shown, rows=args.rows, cols=args.cols)
     show_or_require_out(picture, args.out, title=args.path, tile=examples.shape[2] + 1)
     return 0
 
