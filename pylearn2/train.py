@@ -38,7 +38,7 @@ from pylearn2.utils.exc import ConfigError, DivergenceError
 from pylearn2.utils.init_args import InitArgsMixin
 from pylearn2.utils.progress import startup_status
 from pylearn2.utils.protocols import DatasetLike, ModelLike
-from pylearn2.utils.run_lock import RunLock, remove_stale_temp_files
+from pylearn2.utils.run_lock import OutputLocks, remove_stale_temp_files
 
 log = logging.getLogger(__name__)
 
@@ -241,14 +241,17 @@ class Train(InitArgsMixin):
             self.model.enforce_constraints()
 
     def _lock_outputs(self) -> None:
-        """Take the advisory lock on ``<save_path>.lock`` (a second run on the same path
-        refuses, naming the holder), then remove temporary files killed runs left."""
+        """Take the advisory lock ``<path>.lock`` on every output (model, checkpoint, CSV,
+        the extensions' ``output_paths()``): a second run that would write any of them
+        refuses, naming the path and its holder. Then remove temporary files killed runs
+        left. Rank 0 only: the other processes of a torchrun job write nothing."""
         lock = getattr(self, "_run_lock", None)
-        if self.save_path is None or not distributed.is_main() or (lock and lock.held):
+        if not distributed.is_main() or (lock and lock.held):
             return
-        self._run_lock = RunLock(self.save_path)
+        paths = output_paths(self)
+        self._run_lock = OutputLocks(paths)
         self._run_lock.acquire()
-        remove_stale_temp_files(output_paths(self))
+        remove_stale_temp_files(paths)
 
     def release_outputs(self) -> None:
         """Drop the output lock (main_loop does this at the end, however it ends)."""

@@ -20,9 +20,9 @@ from typing import Any
 
 import torch
 
+from pylearn2.train_extensions.base import extension_output_paths
 from pylearn2.utils.exc import did_you_mean
 
-_OUTPUT_ATTRS = ("save_path", "log_dir", "path")
 _PUBLISHING_ARGS = ("channel_to_publish",)
 _SKIPPED_CHANNEL_ARGS = ("prev_channel_name",)  # names in an earlier stage's monitor
 
@@ -86,10 +86,7 @@ def output_paths(train: Any) -> list[str]:
         if getattr(train, "csv_log", False):
             paths.append(os.path.splitext(save_path)[0] + ".csv")
     for ext in getattr(train, "extensions", []):
-        for attr in _OUTPUT_ATTRS:
-            value = getattr(ext, attr, None)
-            if isinstance(value, str) and value:
-                paths.append(value)
+        paths.extend(extension_output_paths(ext))
     return list(dict.fromkeys(paths))
 
 
@@ -338,7 +335,7 @@ def run_one_batch(train: Any, report: Report, batch_size: int = 8) -> set[str] |
 
 def _writes_files(extension: Any) -> bool:
     """Extensions that create files when set up are left out of a dry run's set-up."""
-    return any(isinstance(getattr(extension, attr, None), str) for attr in _OUTPUT_ATTRS)
+    return bool(extension_output_paths(extension))
 
 
 def _text(err: Exception) -> str:

@@ -85,3 +85,18 @@ def write_fake_mnist(data_dir: Any, train: int = 120, test: int = 40) -> None:
         with gzip.open(folder / f"{prefix}-labels-idx1-ubyte.gz", "wb") as f:
             f.write(struct.pack(">ii", 2049, n) + labels.tobytes())
     mnist_ubyte._cached.cache_clear()
+
+
+CSV_TIMING_COLUMNS = frozenset({"seconds", "training_seconds_this_epoch",
+                                "total_seconds_last_epoch"})
+
+
+def csv_rows_without_timing(path: Any) -> list[list[str]]:
+    """The rows of a CSV log (header first) without its wall-clock columns, which differ
+    between any two runs; everything else must match between a run and its resumed twin."""
+    import csv
+
+    with open(path, newline="") as handle:
+        rows = list(csv.reader(handle))
+    keep = [i for i, name in enumerate(rows[0]) if name not in CSV_TIMING_COLUMNS]
+    return [[row[i] for i in keep] for row in rows]

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 
 import pytest
-from helpers import small_job
+from helpers import csv_rows_without_timing, small_job
 
 from pylearn2.train_extensions.base import TrainExtension
 from pylearn2.utils.exc import ConfigError
@@ -83,21 +84,11 @@ def test_stale_temp_files_are_removed_only_when_the_lock_is_ours(tmp_path):
     assert unrelated.exists()
 
 
-TIMING = {"seconds", "training_seconds_this_epoch", "total_seconds_last_epoch"}
-
-
-def _csv_without_timing(path):
-    with open(path, newline="") as handle:
-        rows = list(csv.reader(handle))
-    keep = [i for i, name in enumerate(rows[0]) if name not in TIMING]
-    return [[row[i] for i in keep] for row in rows]
-
-
 def test_resumed_csv_equals_the_uninterrupted_runs_log(tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     small_job(tmp_path / "a" / "run.pkl", epochs=3).main_loop()
-    expected = _csv_without_timing(tmp_path / "a" / "run.csv")
+    expected = csv_rows_without_timing(tmp_path / "a" / "run.csv")
     assert [row[0] for row in expected] == ["epoch", "0", "1", "2", "3"]
 
     save = tmp_path / "b" / "run.pkl"
@@ -113,4 +104,129 @@ def test_resumed_csv_equals_the_uninterrupted_runs_log(tmp_path):
         csv.writer(handle).writerows(extra)
         handle.write("3,40,")
     small_job(save, epochs=3).main_loop(resume=True)
-    assert _csv_without_timing(log) == expected
+    assert csv_rows_without_timing(log) == expected
+
+
+# -- every output is locked, not only save_path ---------------------------------------------
+def _lock_files(folder):
+    return sorted(p.name for p in folder.rglob("*.lock"))
+
+
+def test_a_second_run_writing_the_same_best_file_refuses_and_takes_nothing(tmp_path):
+    from pylearn2.train_extensions.best_params import MonitorBasedSaveBest
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    best = tmp_path / "shared_best.pkl"
+    first = small_job(tmp_path / "a" / "run.pkl", epochs=1,
+                      extensions=[MonitorBasedSaveBest("valid_objective", save_path=str(best))])
+    first.setup()  # holds its outputs until release_outputs()
+    try:
+        assert _lock_files(tmp_path) == ["run.csv.lock", "run.pkl.ckpt.lock", "run.pkl.lock",
+                                         "shared_best.pkl.lock"]
+        second = small_job(tmp_path / "b" / "run.pkl", epochs=1,
+                           extensions=[MonitorBasedSaveBest("valid_objective",
+                                                            save_path=str(best))])
+        with pytest.raises(ConfigError) as info:
+            second.main_loop()
+        message = str(info.value)
+        assert message.startswith(f"{best} is in use by another run (pid {os.getpid()} on host ")
+        assert f"lock file {best}.lock" in message
+        # all or none: the locks the second run took before the clash are let go again
+        assert _lock_files(tmp_path / "b") == []
+        assert not (tmp_path / "b" / "run.pkl").exists()
+    finally:
+        first.release_outputs()
+    assert _lock_files(tmp_path) == []
+    small_job(tmp_path / "b" / "run.pkl", epochs=1,
+              extensions=[MonitorBasedSaveBest("valid_objective", save_path=str(best))]).main_loop()
+    assert best.exists() and _lock_files(tmp_path) == []
+
+
+def test_folders_plots_and_duck_typed_extensions_are_locked_through_output_paths(tmp_path):
+    from pylearn2.train_checks import output_paths
+    from pylearn2.train_extensions.plots import PlotManager, Plots
+    from pylearn2.train_extensions.tensorboard import TensorBoard
+
+    events = tmp_path / "events"
+    holder = RunLock(f"{events}/")  # a folder's lock sits beside it, not inside it
+    assert holder.path == f"{events}.lock"
+    holder.acquire()
+    try:
+        # TensorBoard's set-up (which needs the tensorboard package) is never reached
+        with pytest.raises(ConfigError, match=rf"^{re.escape(str(events))} is in use"):
+            small_job(tmp_path / "run.pkl", epochs=1,
+                      extensions=[TensorBoard(log_dir=str(events))]).main_loop()
+    finally:
+        holder.release()
+
+    plots = PlotManager([Plots(["valid_objective"], save_path=str(tmp_path / "curve"))], freq=1,
+                        html_path=str(tmp_path / "page.html"))
+
+    class WritesALog:  # not a TrainExtension: its ``path`` attribute still counts
+        path = str(tmp_path / "notes.txt")
+
+        def on_monitor(self, **kwargs):
+            pass
+
+    job = small_job(tmp_path / "run.pkl", epochs=1, extensions=[plots, WritesALog()])
+    assert output_paths(job)[-3:] == [str(tmp_path / "curve.png"), str(tmp_path / "page.html"),
+                                      WritesALog.path]
+    for clashing in [tmp_path / "curve.png", tmp_path / "page.html", tmp_path / "notes.txt"]:
+        other = RunLock(str(clashing))
+        other.acquire()
+        try:
+            with pytest.raises(ConfigError, match=rf"^{re.escape(str(clashing))} is in use"):
+                small_job(tmp_path / "run.pkl", epochs=1,
+                          extensions=[plots, WritesALog()]).main_loop()
+        finally:
+            other.release()
+
+
+def test_only_rank_0_locks_under_torchrun(tmp_path, monkeypatch):
+    from pylearn2 import train as train_module
+
+    seen = []
+
+    class LookForLocks(TrainExtension):
+        def on_epoch_end(self, **kwargs):
+            seen.append(_lock_files(tmp_path))
+
+    monkeypatch.setattr(train_module.distributed, "is_main", lambda: False)
+    holder = RunLock(str(tmp_path / "run.pkl"))
+    holder.acquire()  # another process's lock does not stop a rank that writes nothing
+    try:
+        small_job(tmp_path / "run.pkl", epochs=1, extensions=[LookForLocks()]).main_loop()
+    finally:
+        holder.release()
+    assert seen == [["run.pkl.lock"]]  # the holder's alone
+    monkeypatch.undo()
+    small_job(tmp_path / "run.pkl", epochs=1, extensions=[LookForLocks()]).main_loop()
+    assert seen[-1] == ["run.csv.lock", "run.pkl.ckpt.lock", "run.pkl.lock"]
+
+
+@pytest.mark.slow
+def test_the_refusal_names_another_process_its_host_and_command(tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    log = tmp_path / "run.csv"
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pylearn2.utils.run_lock import RunLock; "
+         "lock = RunLock(sys.argv[1]); lock.acquire(); print('locked', flush=True); "
+         "time.sleep(60)",
+         str(log)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "locked"
+        with pytest.raises(ConfigError) as info:
+            small_job(tmp_path / "run.pkl", epochs=1).main_loop()
+        assert str(info.value).startswith(
+            f"{log} is in use by another run (pid {child.pid} on host {socket.gethostname()}: "
+            f"-c {log}; lock file {log}.lock)")
+        assert not (tmp_path / "run.pkl").exists()
+    finally:
+        child.kill()
+        child.wait()
+    small_job(tmp_path / "run.pkl", epochs=1).main_loop()  # the kernel dropped the dead lock
+    assert (tmp_path / "run.pkl").exists()

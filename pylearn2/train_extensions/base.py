@@ -31,6 +31,9 @@ HOOKS = ("setup", "on_epoch_begin", "on_batch_end", "on_epoch_end", "on_monitor"
 
 STOP_KINDS = ("criterion", "time_budget", "request", "error")
 
+# attributes that name a file or folder an extension writes (see TrainExtension.output_paths)
+OUTPUT_ATTRS = ("save_path", "log_dir", "path")
+
 
 class StopReason(str):
     """Why training stopped: the text (this string) and its ``kind``, one of
@@ -87,6 +90,14 @@ class TrainExtension(InitArgsMixin):
     def on_train_end(self, stop_reason: Any = None, **kwargs: Any) -> None:
         """Once at the very end, whatever happened (after on_error when training failed)."""
 
+    def output_paths(self) -> list[str]:
+        """The files and folders this extension writes. Train locks them for the run
+        (pylearn2.utils.run_lock), checks them against ``allow_overwrite`` and keeps an
+        earlier run's copies. Default: whichever of the attributes ``save_path``,
+        ``log_dir`` and ``path`` is set; override when an extension writes elsewhere."""
+        return [value for value in (getattr(self, attr, None) for attr in OUTPUT_ATTRS)
+                if isinstance(value, str) and value]
+
     def state_key(self) -> str:
         """The name this extension's state is saved under (default: its class name)."""
         return type(self).__name__
@@ -99,6 +110,15 @@ class TrainExtension(InitArgsMixin):
         """Restore :meth:`state_dict`'s output (default: set each key as an attribute)."""
         for key, value in state.items():
             setattr(self, key, value)
+
+
+def extension_output_paths(extension: Any) -> list[str]:
+    """``extension.output_paths()``; for an object that does not derive from
+    TrainExtension and has no such method, the same default (its OUTPUT_ATTRS)."""
+    method = getattr(extension, "output_paths", None)
+    if callable(method):
+        return [str(p) for p in method()]
+    return TrainExtension.output_paths(extension)
 
 
 def call_hook(extension: Any, hook: str, **context: Any) -> None:

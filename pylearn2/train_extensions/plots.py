@@ -165,6 +165,11 @@ class PlotManager(TrainExtension):
         self.filenames: list[str] = []
         self.count = 0
 
+    def output_paths(self) -> list[str]:
+        """Every plot's files and the HTML page."""
+        paths = [f for plot in self.plots for f in getattr(plot, "filenames", [])]
+        return paths + ([self.html_path] if self.html_path else [])
+
     def setup(self, model: Any = None, dataset: Any = None, algorithm: Any = None,
               **kwargs: Any) -> None:
         self.filenames = []

@@ -1,8 +1,10 @@
-"""One run per output path: an advisory lock on ``<save_path>.lock`` and clean-up of the
-temporary files that killed runs left next to their outputs.
+"""One run per output path: an advisory lock on ``<path>.lock`` for every file or folder a
+run writes (model, checkpoint, CSV log, extension outputs), and clean-up of the temporary
+files that killed runs left next to their outputs.
 
-The lock is ``fcntl.flock`` on the lock file, which holds ``pid``, host and command of the
-run that took it, so a second run refuses at once and says who holds the path. The kernel
+Each lock is ``fcntl.flock`` on the lock file, which holds ``pid``, host and command of
+the run that took it, so a second run that would write any of the same files refuses at
+once and says who holds which path (:class:`OutputLocks` takes them all or none). The kernel
 drops the lock when the holder dies, so a killed run never leaves the path locked. On
 systems without ``fcntl`` (Windows) no lock is taken.
 """
@@ -28,11 +30,12 @@ log = logging.getLogger(__name__)
 
 
 class RunLock:
-    """Exclusive advisory lock for the outputs at ``save_path`` (file ``<save_path>.lock``)."""
+    """Exclusive advisory lock for the output file or folder ``save_path`` (lock file
+    ``<save_path>.lock``, beside a folder rather than inside it)."""
 
     def __init__(self, save_path: str) -> None:
         self.save_path = os.fspath(save_path)
-        self.path = self.save_path + ".lock"
+        self.path = (self.save_path.rstrip("/" + os.sep) or self.save_path) + ".lock"
         self._fd: int | None = None
 
     @property
@@ -53,8 +56,9 @@ class RunLock:
                 os.close(fd)
                 raise ConfigError(
                     f"{self.save_path} is in use by another run ({holder}; lock file "
-                    f"{self.path}). Wait for that run to finish or stop it, or choose "
-                    "another save_path.") from None
+                    f"{self.path}). Wait for that run to finish or stop it, or write this "
+                    "run's outputs elsewhere (another save_path, or another path for the "
+                    "extension that writes this file).") from None
             # the holder before us may have removed the file between our open and our lock
             with contextlib.suppress(FileNotFoundError):
                 if os.path.samestat(os.fstat(fd), os.stat(self.path)):
@@ -76,6 +80,35 @@ class RunLock:
 
     def __del__(self) -> None:
         self.release()
+
+
+class OutputLocks:
+    """A :class:`RunLock` on each of ``paths`` (the same file named twice is locked once),
+    taken all or none: if one is held elsewhere, those already taken are let go and the
+    refusal names that path and its holder."""
+
+    def __init__(self, paths: Iterable[str]) -> None:
+        unique: dict[str, RunLock] = {}
+        for path in paths:
+            lock = RunLock(path)
+            unique.setdefault(os.path.realpath(lock.path), lock)
+        self.locks = list(unique.values())
+
+    @property
+    def held(self) -> bool:
+        return any(lock.held for lock in self.locks)
+
+    def acquire(self) -> None:
+        try:
+            for lock in self.locks:
+                lock.acquire()
+        except BaseException:
+            self.release()
+            raise
+
+    def release(self) -> None:
+        for lock in self.locks:
+            lock.release()
 
 
 def _read(fd: int) -> str:
