@@ -84,3 +84,33 @@ def test_diff_monitor_reports_missing_and_differing_channels(tmp_path, capsys):
         "only in A: lr", "only in B: err", "nll: record 0 (epoch 0) A=0.5 B=0.25"]
     assert main(["diff-monitor", a, a]) == 0
     assert "identical" in capsys.readouterr().out
+
+
+def test_compute_test_err_scores_the_training_sets_test_split(tmp_path, capsys):
+    import numpy as np
+    import torch
+
+    from pylearn2.datasets.digits import Digits
+
+    model = MLP(nvis=64, layers=[Softmax(layer_name="y", n_classes=10, irange=0.0)])
+    train = Digits("train")
+    # a nearest-class-mean classifier written as a linear softmax layer
+    means = np.stack([train.X[train.y[:, 0] == k].mean(0) for k in range(10)])
+    with torch.no_grad():
+        model.layers[0].W.copy_(torch.as_tensor(means.T))
+        model.layers[0].b.copy_(torch.as_tensor(-0.5 * (means ** 2).sum(1)))
+    model.dataset_yaml_src = "!obj:pylearn2.datasets.digits.Digits {which_set: train}"
+    path = str(tmp_path / "digits.pkl")
+    serial.save(path, model)
+    assert main(["compute-test-err", path, "--batch-size", "64"]) == 0
+    test = Digits("test")
+    X = test.X.astype(np.float64)
+    predicted = np.argmin(((X[:, None, :] - means[None]) ** 2).sum(-1), axis=1)
+    wrong = int((predicted != test.y[:, 0]).sum())
+    assert 0 < wrong < 0.2 * len(X)  # a sensible classifier, not all right by accident
+    assert capsys.readouterr().out.splitlines() == [
+        f"{wrong} of {len(X)} test examples misclassified", f"{wrong / len(X):.6g}"]
+    model.dataset_yaml_src = None
+    serial.save(path, model)
+    assert main(["compute-test-err", path]) == 2
+    assert "does not record its training dataset" in capsys.readouterr().err

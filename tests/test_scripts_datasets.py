@@ -236,3 +236,41 @@ def test_download_binarized_mnist_converts_amat_files(http_folder, tmp_path, mon
     np.savetxt(served / "binarized_mnist_test.amat", np.full((2, 784), 0.5))
     assert main(["download-binarized-mnist", "--base-url", url]) == 2
     assert "784 zeros and ones" in capsys.readouterr().err
+
+
+def test_grbm_smd_make_dataset_writes_whitened_patches_here(cifar10, tmp_path, monkeypatch,
+                                                            capsys):
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    assert main(["grbm-smd-make-dataset", "--num-patches", "60", "--seed", "1"]) == 0
+    assert sorted(p.name for p in work.iterdir()) == ["cifar10_preprocessed_train.pkl"]
+    data = serial.load(str(work / "cifar10_preprocessed_train.pkl"))
+    assert data.X.shape == (60, 8 * 8 * 3) and data.get_topological_view().shape[1:] == (8, 8, 3)
+    assert data.y is None  # patches carry no labels
+    np.testing.assert_allclose(data.X.mean(0), 0, atol=1e-4)  # ZCA centres every feature
+    # whitening with filter bias 0.1 leaves the covariance C (C + 0.1 I)^-1: eigenvalues < 1
+    cov = np.cov(data.X.astype(np.float64), rowvar=False, bias=True)
+    eigs = np.linalg.eigvalsh(cov)
+    assert eigs.max() < 1 and (eigs > 0.5).sum() >= 50
+
+
+@pytest.mark.slow  # a 3072 x 3072 eigendecomposition
+def test_lcc_tangents_make_dataset_projects_on_principal_components(cifar10, tmp_path):
+    root, train, _, test = cifar10
+    out = tmp_path / "lcc"
+    assert main(["lcc-tangents-make-dataset", "--num-components", "4", "--out-dir",
+                 str(out)]) == 0
+
+    def normalise(X):
+        X = X - 127.5  # centre=True, for both sets
+        return X / X.std(axis=1, ddof=1, keepdims=True)
+
+    a, b = normalise(train), normalise(test)
+    mean = a.mean(0)
+    _, _, vt = np.linalg.svd(a - mean, full_matrices=False)
+    for name, X in (("train", a), ("test", b)):
+        got = serial.load(str(out / f"cifar10_preprocessed_{name}.pkl")).X.astype(np.float64)
+        want = (X - mean) @ vt[:4].T
+        signs = np.sign((got * want).sum(0))  # a component's sign is arbitrary
+        np.testing.assert_allclose(got * signs, want, atol=1e-3)

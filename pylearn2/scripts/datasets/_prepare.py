@@ -35,6 +35,7 @@ class Recipe:
     make: Callable[[argparse.Namespace, str], str]
     patches: bool = False  # takes --num-patches
     chunked: bool = False  # takes --chunk-size
+    in_working_dir: bool = False  # a tutorial's files: written to the current folder, no README
 
 
 def data_path() -> str:
@@ -218,6 +219,40 @@ def _stl_patch_source(args: argparse.Namespace) -> Any:
                              view_converter=unlabeled.view_converter)
 
 
+# -- the tutorials' preparation scripts ---------------------------------------------------------
+def _make_grbm_smd_dataset(args: argparse.Namespace, out_dir: str) -> str:
+    from pylearn2.datasets import preprocessing
+
+    print("Loading the CIFAR-10 train set...")
+    train = _cifar_class("CIFAR-10")(which_set="train")
+    pipeline = preprocessing.Pipeline([
+        preprocessing.ExtractPatches(patch_shape=(8, 8), num_patches=args.num_patches,
+                                     rng=args.seed),
+        preprocessing.GlobalContrastNormalization(**_COATES_GCN),
+        preprocessing.ZCA()])
+    _fit_then_apply(pipeline, train)
+    _save(out_dir, "cifar10_preprocessed_train.pkl", train,
+          f"{args.num_patches} 8x8 CIFAR-10 patches, contrast normalised and whitened")
+    return ""
+
+
+def _make_lcc_tangents_dataset(args: argparse.Namespace, out_dir: str) -> str:
+    from pylearn2.datasets import preprocessing
+
+    cls = _cifar_class("CIFAR-10")
+    print("Loading CIFAR-10 (train, then test), centred...")
+    train, test = cls(which_set="train", center=True), cls(which_set="test", center=True)
+    pipeline = preprocessing.Pipeline([
+        preprocessing.GlobalContrastNormalization(subtract_mean=False, sqrt_bias=0.0,
+                                                  use_std=True),
+        preprocessing.PCA(num_components=args.num_components)])
+    _fit_then_apply(pipeline, train, [test])
+    what = f"CIFAR-10 {{}} set, centred, contrast normalised, top {args.num_components} PCA components"
+    _save(out_dir, "cifar10_preprocessed_train.pkl", train, what.format("train"))
+    _save(out_dir, "cifar10_preprocessed_test.pkl", test, what.format("test"))
+    return ""
+
+
 _COATES_GCN = {"sqrt_bias": 10.0, "use_std": True}
 
 RECIPES: dict[str, Recipe] = {
@@ -259,7 +294,16 @@ RECIPES: dict[str, Recipe] = {
         os.path.join("stl10", "stl10_patches_8x8"),
         _patches(_stl_patch_source, "the downsampled STL-10 unlabelled and train sets", 8,
                  _COATES_GCN), patches=True),
+    "grbm_smd_make_dataset": Recipe(
+        "the GRBM tutorial's data: 8x8 contrast-normalised, whitened CIFAR-10 patches "
+        "(tutorials/grbm_smd/make_dataset.py)", ".", _make_grbm_smd_dataset, patches=True,
+        in_working_dir=True),
+    "lcc_tangents_make_dataset": Recipe(
+        "the local-coordinate-coding data: centred, contrast-normalised CIFAR-10 projected on "
+        "its top principal components (lcc_tangents/make_dataset.py)", ".",
+        _make_lcc_tangents_dataset, in_working_dir=True),
 }
+DEFAULT_PATCHES = {"grbm_smd_make_dataset": 150_000}
 
 
 def make_parser(name: str) -> argparse.ArgumentParser:
@@ -269,13 +313,17 @@ def make_parser(name: str) -> argparse.ArgumentParser:
         description=f"Prepare {recipe.summary}. Reads the raw data from $PYLEARN2_DATA_PATH and "
                     f"writes the preprocessed datasets (.pkl model files, read with !pkl:), the "
                     f"fitted preprocessor and a README into $PYLEARN2_DATA_PATH/{recipe.out_dir}.")
-    parser.add_argument("--out-dir", metavar="DIR",
-                        help=f"write here instead of $PYLEARN2_DATA_PATH/{recipe.out_dir}")
+    where = "the current folder" if recipe.in_working_dir else f"$PYLEARN2_DATA_PATH/{recipe.out_dir}"
+    parser.add_argument("--out-dir", metavar="DIR", help=f"write here instead of {where}")
     if recipe.patches:
-        parser.add_argument("--num-patches", type=int, default=TWO_MILLION, metavar="N",
-                            help=f"patches to extract (default {TWO_MILLION})")
+        count = DEFAULT_PATCHES.get(name, TWO_MILLION)
+        parser.add_argument("--num-patches", type=int, default=count, metavar="N",
+                            help=f"patches to extract (default {count})")
         parser.add_argument("--seed", type=int, default=None,
                             help="seed of the patch positions (default: the library's fixed seed)")
+    if name == "lcc_tangents_make_dataset":
+        parser.add_argument("--num-components", type=int, default=512, metavar="N",
+                            help="principal components kept (default 512)")
     if recipe.chunked:
         parser.add_argument("--chunk-size", type=int, default=10000, metavar="N",
                             help="unlabelled images loaded at a time (default 10000)")
@@ -287,14 +335,17 @@ def run_recipe(name: str, argv: Sequence[str] | None = None) -> int:
     recipe = RECIPES[name]
 
     def run(args: argparse.Namespace) -> int:
-        for option in ("num_patches", "chunk_size"):
+        for option in ("num_patches", "chunk_size", "num_components"):
             if getattr(args, option, 1) < 1:
                 raise ConfigError(f"--{option.replace('_', '-')} must be positive.")
-        out_dir = args.out_dir or os.path.join(data_path(), recipe.out_dir)
+        default = os.getcwd() if recipe.in_working_dir else os.path.join(data_path(),
+                                                                         recipe.out_dir)
+        out_dir = args.out_dir or default
         os.makedirs(out_dir, exist_ok=True)
         print(f"Writing into {out_dir}")
         description = recipe.make(args, out_dir)
-        write_readme(out_dir, name, description)
+        if not recipe.in_working_dir:
+            write_readme(out_dir, name, description)
         return 0
 
     return run_cli(lambda: make_parser(name), run, argv)
