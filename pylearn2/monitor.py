@@ -40,7 +40,7 @@ import torch
 
 from pylearn2.space import CompositeSpace, NullSpace, Space
 from pylearn2.utils import distributed, serial
-from pylearn2.utils.data_specs_util import merge_data_specs, select_from_flat
+from pylearn2.utils.data_specs_util import flatten_specs, merge_data_specs, select_from_flat
 from pylearn2.utils.device import model_dtype, to_device  # noqa: F401  (old home)
 from pylearn2.utils.exc import ConfigError, did_you_mean
 from pylearn2.utils.forward_memo import batch_memo, param_channels_separately
@@ -349,6 +349,7 @@ class Monitor:
             mode=entry.mode, batch_size=entry.batch_size, num_batches=entry.num_batches,
             rng=entry.seed, data_specs=merged, return_tuple=True,
         )
+        layouts = [_layout(merged, specs) for specs, _, _ in entry.producers]
         sums = _ChannelSums()
         total = 0
         parallel = distributed.world_size() > 1
@@ -362,13 +363,11 @@ class Monitor:
             n = _batch_length(batch)
             if n == 0:
                 continue
-            flat = batch if isinstance(merged[0], CompositeSpace) else batch[0]
             total += n
             values: dict[str, Any] = {}
             with batch_memo():  # one forward pass shared by every producer
-                for specs, producer, prefix in entry.producers:
-                    data = select_from_flat(merged, flat, specs)
-                    for name, value in producer(data).items():
+                for layout, (_, producer, prefix) in zip(layouts, entry.producers):
+                    for name, value in producer(_fill(layout, batch)).items():
                         values[prefix + name] = value
             sums.add(values, n, device)
         if parallel:
@@ -484,6 +483,30 @@ class _ChannelSums:
         if sums.vector is None:
             return {}
         return dict(zip(sums.names, (sums.vector / total).tolist()))
+
+
+class _Slot(int):
+    """A position in a monitoring batch (see :func:`_layout`)."""
+
+
+def _layout(merged: tuple[Space, Any], specs: tuple[Space, Any]) -> Any:
+    """Where a producer's data sits in a batch laid out as ``merged``: what
+    ``select_from_flat`` returns, with positions standing in for the tensors, worked out
+    once per pass instead of once per batch."""
+    if isinstance(merged[0], CompositeSpace):
+        probe: Any = tuple(_Slot(i) for i in range(len(flatten_specs(merged))))
+    else:
+        probe = _Slot(0)
+    return select_from_flat(merged, probe, specs)
+
+
+def _fill(layout: Any, batch: tuple) -> Any:
+    """A producer's data: ``layout`` (from :func:`_layout`) with the batch's tensors."""
+    if layout is None:
+        return None
+    if isinstance(layout, _Slot):
+        return batch[layout]
+    return tuple(_fill(part, batch) for part in layout)
 
 
 def _batch_length(batch: Any) -> int:

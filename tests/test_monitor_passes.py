@@ -265,3 +265,18 @@ def test_dry_run_knows_the_per_dataset_names_of_parameter_channels(tmp_path):
     bad = MonitorBasedSaveBest("valid_h0_col_norm_max", save_path=str(tmp_path / "b.pkl"))
     (problem,) = check_experiment(small_job(extensions=[bad])).errors
     assert "valid_h0_col_norm_max" in problem.message
+
+
+def test_activation_channels_match_float64_formulas():
+    from pylearn2.models.mlp.statistics import activation_channels
+
+    H = np.random.default_rng(5).normal(size=(9, 4, 3)).astype(np.float32)
+    got = activation_channels(torch.from_numpy(H), dotted=True)
+    flat = H.reshape(9, -1).astype(np.float64)
+    per_unit = {"max": flat.max(0), "mean": flat.mean(0), "min": flat.min(0)}
+    per_unit["range"] = per_unit["max"] - per_unit["min"]
+    expected = {f"{x}_x.{u}_u": getattr(np, u)(v) for x, v in per_unit.items()
+                for u in ("max", "mean", "min")}
+    assert list(got) == list(expected)
+    for name, value in expected.items():
+        assert float(got[name]) == pytest.approx(value, rel=1e-6, abs=1e-7), name

@@ -22,31 +22,34 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-_BATCH: ContextVar[dict[tuple[int, str, int], tuple[Any, Any]] | None] = ContextVar(
+_BATCH: ContextVar[dict[tuple[int, str, Any], tuple[Any, Any]] | None] = ContextVar(
     "pylearn2_forward_memo", default=None)
 _PARAMS_SEPARATE: ContextVar[bool] = ContextVar("pylearn2_param_channels_separate",
                                                 default=False)
 
 
-@contextlib.contextmanager
-def batch_memo() -> Iterator[None]:
-    """Within the block, :func:`memoized` computes each (owner, what, input) once."""
-    token = _BATCH.set({})
-    try:
-        yield
-    finally:
-        _BATCH.reset(token)
+class batch_memo:  # noqa: N801  (used like a function: ``with batch_memo():``)
+    """Within the block, :func:`memoized` computes each (owner, what, input) once.
+    (A plain class: the monitor enters one per batch, so it is kept cheap.)"""
+
+    def __enter__(self) -> None:
+        self._token = _BATCH.set({})
+
+    def __exit__(self, *exc: object) -> None:
+        _BATCH.reset(self._token)
 
 
 def memoized(owner: Any, what: str, x: Any, compute: Callable[[Any], T]) -> T:
     """``compute(x)``, or inside :func:`batch_memo` the value an earlier call with the
-    same ``owner``, ``what`` and the same input object ``x`` returned."""
+    same ``owner``, ``what`` and the same input object ``x`` (or, for a tuple, the same
+    objects in it) returned."""
     memo = _BATCH.get()
     if memo is None:
         return compute(x)
-    key = (id(owner), what, id(x))
+    ids = tuple(map(id, x)) if isinstance(x, tuple) else id(x)
+    key = (id(owner), what, ids)
     hit = memo.get(key)
-    if hit is not None and hit[0] is x:  # the input is held, so its id is not reused
+    if hit is not None:  # the inputs are held, so their ids are not reused meanwhile
         return hit[1]
     out = compute(x)
     memo[key] = (x, out)

@@ -139,7 +139,8 @@ class Softmax(Layer):
         return self.nll_from_log_prob(Y, Y_hat.clamp_min(1e-30).log())
 
     def cost_from_input(self, Y: torch.Tensor, state_below: torch.Tensor) -> torch.Tensor:
-        return self.nll_from_log_prob(Y, self.log_prob(state_below))
+        return memoized(self, "nll", (Y, state_below),
+                        lambda pair: self.nll_from_log_prob(pair[0], self.log_prob(pair[1])))
 
     def has_constraints(self) -> bool:
         return self.W is not None and (self.max_row_norm, self.max_col_norm) != (None, None)
@@ -174,11 +175,11 @@ class Softmax(Layer):
             else:  # wrong when the predicted class is not among the example's labels
                 wrong = Y.gather(1, predicted[:, None])[:, 0] <= 0
             channels["misclass"] = wrong.float().mean()
-            if state_below is not None:
-                log_p = self.log_prob(state_below)
+            if state_below is not None:  # the cost's own value when the monitor has it
+                channels["nll"] = self.cost_from_input(targets, state_below).detach()
             else:
                 log_p = state.clamp_min(1e-30).log()
-            channels["nll"] = self.nll_from_log_prob(targets, log_p).detach()
+                channels["nll"] = self.nll_from_log_prob(targets, log_p).detach()
         return channels
 
 
