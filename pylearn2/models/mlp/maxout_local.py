@@ -204,14 +204,18 @@ class MaxoutLocalC01B(Layer):
         """Norm of each filter, (out_rows, out_cols, channels * pieces)."""
         return self.W.detach().pow(2).sum(dim=(3, 4, 5)).sqrt()
 
+    def get_param_monitoring_channels(self) -> dict[str, torch.Tensor]:
+        """Min, mean and max of the filter norms."""
+        norms = self.get_filter_norms()
+        return {"filter_norms_min": norms.min(), "filter_norms_mean": norms.mean(),
+                "filter_norms_max": norms.max()}
+
     def get_layer_monitoring_channels(self, state_below=None, state=None, targets=None):
         """Filter norms, and the output's statistics with each channel a unit (over
         examples and positions), named as the original named them."""
         from pylearn2.models.mlp.statistics import activation_channels
 
-        norms = self.get_filter_norms()
-        channels = {"filter_norms_min": norms.min(), "filter_norms_mean": norms.mean(),
-                    "filter_norms_max": norms.max()}
+        channels = self.param_channels_for_batch()
         if state is None and state_below is not None:
             state = self.fprop(state_below)
         if state is not None:
