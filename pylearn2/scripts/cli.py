@@ -82,6 +82,8 @@ COMMANDS = {
                               "the GRBM tutorial's whitened CIFAR-10 patches, in this folder"),
     "lcc-tangents-make-dataset": ("pylearn2.scripts.datasets.lcc_tangents_make_dataset",
                                   "CIFAR-10 contrast-normalised and PCA-projected, in this folder"),
+    "make-mnistplus": ("pylearn2.scripts.datasets.make_mnistplus",
+                       "generate MNIST-Plus: embossed, rotated, textured 48x48 digits"),
     "download-mnist": ("pylearn2.scripts.datasets.download_mnist",
                        "download MNIST into $PYLEARN2_DATA_PATH/mnist (checksum-verified)"),
     "download-binarized-mnist": ("pylearn2.scripts.datasets.download_binarized_mnist",
