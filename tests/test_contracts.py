@@ -142,6 +142,8 @@ EXAMPLE_ARGS: dict[str, Callable[[], dict[str, Any]]] = {
     "models.dbm.ising.IsingHidden": lambda: {"dim": 3, "layer_name": "h", "irange": 0.1},
     "models.dbm.ising.IsingVisible": lambda: {"nvis": 4},
     "models.dbm.layer.BinaryVector": lambda: {"nvis": 4},
+    "models.dbm.composite_layer.CompositeLayer": lambda: {
+        "layer_name": "c", "components": [_bvmp("c0"), _bvmp("c1")]},
     "models.dbm.layer.BVMP_Gaussian": lambda: {
         "input_layer": _gaussian_vis(), "detector_layer_dim": 4, "pool_size": 2,
         "layer_name": "h", "irange": 0.1},
@@ -280,6 +282,12 @@ def _conv(**extra):
 
 def _torch_linear():
     return torch.nn.Linear(4, 2)
+
+
+def _bvmp(name):
+    from pylearn2.models.dbm.layer import BinaryVectorMaxPool
+
+    return BinaryVectorMaxPool(detector_layer_dim=2, pool_size=1, layer_name=name, irange=0.1)
 
 
 def _s3c_m_step():

@@ -22,11 +22,10 @@ from typing import Any
 import torch
 
 from pylearn2.costs.cost import Cost, Gradients, NullDataSpecsMixin, StochasticCost
+from pylearn2.models.dbm.layer_base import as_state, detach_state
 from pylearn2.utils.exc import ConfigError
 
-
-def _detach(state: Any) -> Any:
-    return tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
+_detach = detach_state
 
 
 def _split_data(cost: Cost, data: Any):
@@ -110,8 +109,7 @@ class BaseCD(StochasticCost):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)
         chains = state.get("chains")
-        self.chains = None if chains is None else [
-            tuple(c) if isinstance(c, (list, tuple)) else c for c in chains]
+        self.chains = None if chains is None else [as_state(c) for c in chains]
 
 
 class _VariationalPositive:
@@ -169,7 +167,7 @@ class WeightDecay(NullDataSpecsMixin, Cost):
 
 def _upward_means(model: Any, X: torch.Tensor, Y: Any, supervised: bool) -> list[torch.Tensor]:
     H = model.mf(X, Y=Y) if supervised else model.mf(X)
-    return [h[0] if isinstance(h, tuple) else h for h in H]
+    return [layer.pool_state(h) for layer, h in zip(model.hidden_layers, H)]
 
 
 class TorontoSparsity(Cost):

@@ -170,10 +170,10 @@ class MultiPrediction(Cost):
             total = total + l1_act_cost
         if self.reweighted_act_targets is not None:
             reweighted_act_cost = 0.0
-            for c, t, s in zip(self.reweighted_act_coeffs, self.reweighted_act_targets,
-                               state["H_hat"]):
+            for c, t, s, layer in zip(self.reweighted_act_coeffs, self.reweighted_act_targets,
+                                      state["H_hat"], dbm.hidden_layers):
                 if c:
-                    q = s[0] if isinstance(s, tuple) else s
+                    q = layer.pool_state(s)
                     weight = 1.0 / (1e-7 + q * (1 - q))
                     reweighted_act_cost = reweighted_act_cost + c * (
                         weight * (q.mean(0) - t).pow(2)).mean()
@@ -211,10 +211,10 @@ class MultiPrediction(Cost):
         toronto = None
         if self.toronto_act_targets is not None:
             toronto = 0.0
-            for s, c, t in zip(history[-1]["H_hat"], self.toronto_act_coeffs,
-                               self.toronto_act_targets):
+            for s, c, t, layer in zip(history[-1]["H_hat"], self.toronto_act_coeffs,
+                                      self.toronto_act_targets, model.hidden_layers):
                 if c:
-                    q = s[0] if isinstance(s, tuple) else s
+                    q = layer.pool_state(s)
                     toronto = toronto + c * (q.mean(0) - t).pow(2).mean()
             total = total + toronto
         return {"X": X, "Y": Y, "history": history, "new_history": new_history,

@@ -25,6 +25,7 @@ from pylearn2.models.dbm.inference_procedure import (
 from pylearn2.models.dbm.layer import (
     BinaryVector,
     BinaryVectorMaxPool,
+    CompositeLayer,
     GaussianVisLayer,
     HiddenLayer,
     Layer,
@@ -38,6 +39,7 @@ from pylearn2.models.dbm.sampling_procedure import GibbsEvenOdd, SamplingProcedu
 from pylearn2.models.dbm.tools import DBMSampler, stitch_rbms
 
 __all__ = ["DBM", "BinaryVector", "BinaryVectorMaxPool", "Softmax", "GaussianVisLayer",
+           "CompositeLayer",
            "Layer", "VisibleLayer", "HiddenLayer", "InferenceProcedure", "WeightDoubling",
            "SuperWeightDoubling", "MoreConsistent", "MoreConsistent2", "BiasInit", "UpDown",
            "SamplingProcedure", "GibbsEvenOdd", "block", "flatten", "stitch_rbms", "DBMSampler",

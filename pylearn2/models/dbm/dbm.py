@@ -116,8 +116,7 @@ class DBM(Model):
 
     # -- as a model -----------------------------------------------------------------------
     def _top_upward(self, V: torch.Tensor) -> torch.Tensor:
-        top = self.mf(V)[-1]
-        return top[0] if isinstance(top, tuple) else top
+        return self.hidden_layers[-1].pool_state(self.mf(V)[-1])
 
     def perform(self, V: torch.Tensor) -> torch.Tensor:
         return self._top_upward(V)
@@ -137,8 +136,7 @@ class DBM(Model):
         state = self.mf(data)
         channels: dict[str, torch.Tensor] = {}
         for layer, s in zip(self.hidden_layers, state):
-            up = s[0] if isinstance(s, tuple) else s
-            channels[f"{layer.layer_name}_mean_activation"] = up.mean()
+            channels[f"{layer.layer_name}_mean_activation"] = layer.pool_state(s).mean()
         first = self.hidden_layers[0]
         recon = self.visible_layer.mf_update(first.downward_state(state[0]), first)
         channels["reconstruction_error"] = (recon - data).pow(2).sum(1).mean()
@@ -149,8 +147,11 @@ __all__ = ["DBM"]
 
 
 def _input_description(below, layer):
-    """What ``layer.set_input_space`` gets: ``(channels, rows, cols)`` for a layer with
-    ``topological_input`` above a layer with a shape, else the number of units below."""
+    """What ``layer.set_input_space`` gets: one description per component above a
+    CompositeLayer, ``(channels, rows, cols)`` for a layer with ``topological_input``
+    above a layer with a shape, else the number of units below."""
+    if hasattr(below, "part_descriptions"):
+        return below.part_descriptions()
     shape = getattr(below, "output_shape", None)
     if getattr(layer, "topological_input", False) and shape is not None and shape() is not None:
         return shape()

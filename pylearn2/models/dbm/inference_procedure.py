@@ -24,13 +24,14 @@ from typing import Any
 
 import torch
 
+from pylearn2.models.dbm.layer_base import detach_state
 from pylearn2.utils.exc import ConfigError
 from pylearn2.utils.init_args import InitArgsMixin
 
 
 def block(states: list[Any]) -> list[Any]:
     """The same nested states with the gradient stopped."""
-    return [tuple(s.detach() for s in x) if isinstance(x, tuple) else x.detach() for x in states]
+    return [detach_state(x) for x in states]
 
 
 def flatten(states: Any) -> list[torch.Tensor]:

@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from pylearn2.expr.probabilistic_max_pooling import max_pool_channels
+from pylearn2.models.dbm.composite_layer import CompositeLayer  # noqa: F401
 from pylearn2.models.dbm.conv_layers import ConvC01B_MaxPool, ConvMaxPool  # noqa: F401
 from pylearn2.models.dbm.layer_base import HiddenLayer, Layer, VisibleLayer
 from pylearn2.models.mlp.init import init_weights
@@ -197,8 +198,8 @@ class BinaryVectorMaxPool(HiddenLayer):
     def get_output_space(self):
         return VectorSpace(self.output_dim())
 
-    def set_input_space(self, input_dim: int, rng: np.random.Generator) -> None:
-        shape = (int(input_dim), self.detector_layer_dim)
+    def set_input_space(self, input_dim: Any, rng: np.random.Generator) -> None:
+        shape = (self._flat_input(input_dim), self.detector_layer_dim)
         if self.mask_weights is not None and self.mask_weights.shape != shape:
             raise ConfigError(f"{self.layer_name!r}: mask_weights has shape "
                               f"{self.mask_weights.shape}, expected {shape}.")
@@ -237,9 +238,9 @@ class BinaryVectorMaxPool(HiddenLayer):
                     raise ConfigError(f"{self.layer_name!r}: recenter needs center=True.")
                 self.offset.copy_(torch.sigmoid(self.b))
 
-    def presynaptic(self, state_below: torch.Tensor, double_weights: bool = False) -> torch.Tensor:
-        below = 2.0 * state_below if double_weights else state_below
-        return below @ self.W + self.b
+    def presynaptic(self, state_below: Any, double_weights: bool = False) -> torch.Tensor:
+        below = self._joined(state_below)
+        return (2.0 * below if double_weights else below) @ self.W + self.b
 
     def mf_update(self, state_below: torch.Tensor, state_above: Any = None,
                   layer_above: Any = None, double_weights: bool = False,
@@ -267,7 +268,7 @@ class BinaryVectorMaxPool(HiddenLayer):
     def expected_energy_term(self, state: Any, average: bool = False, state_below: Any = None,
                              average_below: Any = None) -> torch.Tensor:
         d = self.downward_state(state)
-        return (-(d @ self.b) - ((state_below @ self.W) * d).sum(1)) * self.copies
+        return (-(d @ self.b) - ((self._joined(state_below) @ self.W) * d).sum(1)) * self.copies
 
     def linear_feed_forward_approximation(self, state_below: torch.Tensor):
         if self.pool_size != 1:
@@ -349,8 +350,8 @@ class Softmax(HiddenLayer):
 
     get_output_space = get_total_state_space
 
-    def set_input_space(self, input_dim: int, rng: np.random.Generator) -> None:
-        W = init_weights(rng, (int(input_dim), self.n_classes), self.layer_name, self.irange,
+    def set_input_space(self, input_dim: Any, rng: np.random.Generator) -> None:
+        W = init_weights(rng, (self._flat_input(input_dim), self.n_classes), self.layer_name, self.irange,
                          None, self.sparse_init, self.sparse_istdev, allow_zero=True)
         self.W = torch.nn.Parameter(torch.as_tensor(W, dtype=self.b.dtype))
 
@@ -359,10 +360,10 @@ class Softmax(HiddenLayer):
 
     downward_state = upward_state
 
-    def presynaptic(self, state_below: torch.Tensor, double_weights: bool = False) -> torch.Tensor:
+    def presynaptic(self, state_below: Any, double_weights: bool = False) -> torch.Tensor:
         if double_weights:
             raise ConfigError(f"{self.layer_name!r}: a Softmax layer never doubles its weights.")
-        return state_below @ self.W + self.b
+        return self._joined(state_below) @ self.W + self.b
 
     def mf_update(self, state_below: torch.Tensor, state_above: Any = None,
                   layer_above: Any = None, double_weights: bool = False,
@@ -390,7 +391,7 @@ class Softmax(HiddenLayer):
     def expected_energy_term(self, state: torch.Tensor, average: bool = False,
                              state_below: Any = None, average_below: Any = None) -> torch.Tensor:
         s = self.downward_state(state)
-        return (-(s @ self.b) - ((state_below @ self.W) * s).sum(1)) * self.copies
+        return (-(s @ self.b) - ((self._joined(state_below) @ self.W) * s).sum(1)) * self.copies
 
     def init_inpainting_state(self, Y: torch.Tensor, noise: bool = False,
                               gen: torch.Generator | None = None):
@@ -556,5 +557,5 @@ DenseMaxPool = BinaryVectorMaxPool
 __all__ = ["Layer", "VisibleLayer", "HiddenLayer", "BinaryVector", "BinaryVectorMaxPool",
            "Softmax", "GaussianVisLayer", "DenseMaxPool", "init_sigmoid_bias_from_marginals",
            "init_sigmoid_bias_from_array", "init_tanh_bias_from_marginals", "ConvMaxPool",
-           "ConvC01B_MaxPool", "BVMP_Gaussian"]
+           "ConvC01B_MaxPool", "BVMP_Gaussian", "CompositeLayer"]
 

@@ -13,6 +13,27 @@ from pylearn2.models.model import Model
 from pylearn2.utils.exc import ConfigError
 
 
+class ComponentInputs(tuple):
+    """What ``set_input_space`` gets for a layer above a :class:`CompositeLayer`: one
+    description per component below (its number of units, or ``(channels, rows, cols)``
+    for a convolutional one). The state such a layer sees from below is a tuple with one
+    tensor per component; flat layers join it, and split their downward messages back."""
+
+
+def detach_state(state: Any) -> Any:
+    """A (possibly nested) total state with the gradient stopped."""
+    if isinstance(state, (list, tuple)):
+        return tuple(detach_state(s) for s in state)
+    return state.detach()
+
+
+def as_state(value: Any) -> Any:
+    """Nested lists (a state read back from JSON-able data) as nested tuples of tensors."""
+    if isinstance(value, (list, tuple)):
+        return tuple(as_state(v) for v in value)
+    return torch.as_tensor(value)
+
+
 class Layer(Model):
     """Anything that can be a layer of a DBM."""
 
@@ -29,6 +50,11 @@ class Layer(Model):
 
     def get_monitoring_channels_from_state(self, state: Any) -> dict[str, torch.Tensor]:
         return {}
+
+    def pool_state(self, total_state: Any) -> torch.Tensor:
+        """The layer's output units (pools, or the state itself) as one tensor: what
+        monitoring and activation penalties look at."""
+        return total_state[0] if isinstance(total_state, tuple) else total_state
 
     def get_weight_decay(self, coeff: float) -> torch.Tensor:
         raise NotImplementedError(f"{type(self).__name__} has no weight decay.")
@@ -51,6 +77,31 @@ class VisibleLayer(Layer):
 
 class HiddenLayer(Layer):
     """A layer with weights from the layer below."""
+
+    input_parts: list[int] | None = None
+
+    def _flat_input(self, input_dim: Any) -> int:
+        """The number of units below, from an int or a :class:`ComponentInputs` (whose
+        part sizes are kept to split downward messages)."""
+        if isinstance(input_dim, ComponentInputs):
+            self.input_parts = [int(np.prod(np.atleast_1d(d))) for d in input_dim]
+            return sum(self.input_parts)
+        self.input_parts = None
+        return int(np.prod(np.atleast_1d(input_dim)))
+
+    def _joined(self, state_below: Any) -> torch.Tensor:
+        """The state below as one (batch, units) tensor (a tuple from a composite layer
+        below is concatenated)."""
+        if isinstance(state_below, (tuple, list)):
+            return torch.cat([self._joined(s) for s in state_below], 1)
+        return state_below
+
+    def _split(self, message: torch.Tensor) -> Any:
+        """A downward message cut into one piece per component below (when it is a
+        composite layer)."""
+        if self.input_parts is None:
+            return message
+        return tuple(torch.split(message, self.input_parts, 1))
 
     def set_input_space(self, input_dim: int, rng: np.random.Generator) -> None:
         raise NotImplementedError
@@ -85,8 +136,8 @@ class HiddenLayer(Layer):
     def get_biases(self) -> np.ndarray:
         return self.b.detach().cpu().numpy()
 
-    def downward_message(self, downward_state: torch.Tensor) -> torch.Tensor:
-        return (downward_state @ self.W.T) * self.copies
+    def downward_message(self, downward_state: torch.Tensor) -> Any:
+        return self._split((downward_state @ self.W.T) * self.copies)
 
     def _message(self, state_above: Any, layer_above: Any) -> torch.Tensor | None:
         if state_above is None:
@@ -100,4 +151,4 @@ class HiddenLayer(Layer):
 for _cls in (Layer, VisibleLayer, HiddenLayer):
     _cls.__module__ = "pylearn2.models.dbm.layer"
 
-__all__ = ["Layer", "VisibleLayer", "HiddenLayer"]
+__all__ = ["Layer", "VisibleLayer", "HiddenLayer", "ComponentInputs", "detach_state", "as_state"]
