@@ -201,3 +201,23 @@ def test_step_through_small_norb_in_order(small_norb, tmp_path, capsys):
     assert [line.split(":")[0] for line in text.splitlines()[:3]] == ["#2", "#3", "#4"]
     assert "azimuth 340 deg" in text
     np.testing.assert_allclose(pair_levels(out, 3), [80, 175, 120, 135, 160, 95], atol=1)
+
+
+def test_make_weights_image_writes_model_png(tmp_path, capsys):
+    model = MLP(nvis=16, layers=[Sigmoid(layer_name="h0", dim=2, irange=0.0),
+                                 Softmax(layer_name="y", n_classes=2, irange=0.1)])
+    with torch.no_grad():
+        model.layers[0].W.zero_()
+        model.layers[0].W[:4, 0] = 1.0   # unit 0: the top row of a 4x4 image
+        model.layers[0].W[::4, 1] = -1.0  # unit 1: the left column, negative
+    path = str(tmp_path / "m.pkl")
+    serial.save(path, model)
+    assert main(["make-weights-image", path]) == 0
+    picture = np.asarray(Image.open(path + ".png").convert("L"), dtype=np.float64)
+    scale = picture.shape[0] // 6  # one row of two 4x4 tiles, 1-pixel gaps
+    small = picture[::scale, ::scale]
+    first, second = small[1:5, 1:5], small[1:5, 6:10]
+    np.testing.assert_array_equal(first[0] > 200, [True] * 4)
+    np.testing.assert_array_equal(second[:, 0] < 50, [True] * 4)
+    assert np.all(np.abs(first[1:] - 128) < 2) and np.all(np.abs(second[:, 1:] - 128) < 2)
+    assert main(["make-weights-image", path, "maybe"]) == 2

@@ -44,6 +44,8 @@ COMMANDS = {
     "pkl-inspector": ("pylearn2.scripts.pkl_inspector",
                       "what each part of a saved file costs in bytes and load time"),
     "get-version": ("pylearn2.scripts.get_version", "print the library's version"),
+    "make-weights-image": ("pylearn2.scripts.make_weights_image",
+                           "save a model's first-layer filters as MODEL.png"),
     "compute-test-err": ("pylearn2.scripts.compute_test_err",
                          "a saved classifier's error rate on its dataset's test split"),
     "show-binocular-greyscale-examples": ("pylearn2.scripts.show_binocular_greyscale_examples",
