@@ -83,6 +83,37 @@ def test_contractive_and_deep_composed_autoencoders(tmp_path, monkeypatch, proto
         np.testing.assert_allclose(as_f64(stack_model.perform(X)), h2, atol=1e-5)
 
 
+@PROTOCOLS
+@pytest.mark.parametrize("kind", ["HigherOrderContractiveAutoencoder", "UntiedAutoencoder",
+                                  "DenoisingAutoencoder"])
+def test_other_one_layer_autoencoders(tmp_path, monkeypatch, protocol, kind):
+    rng = np.random.default_rng(8)
+    W, hb, vb, Wp = (rng.normal(size=(5, 3)), rng.normal(size=3), rng.normal(size=5),
+                     rng.normal(size=(3, 5)))
+    with Crafter(monkeypatch) as c:
+        extra = {}
+        if kind != "UntiedAutoencoder":
+            noise = ("GaussianCorruptor" if kind.startswith("Higher")
+                     else "SaltPepperCorruptor")
+            extra["corruptor"] = c.obj(f"pylearn2.corruption.{noise}", corruption_level=0.25)
+        if kind.startswith("Higher"):
+            extra["num_corruptions"] = 3
+        sig = elemwise(c, "theano.tensor.nnet.sigm.ScalarSigmoid", "sigmoid")
+        blob = c.dumps(autoencoder(c, kind, W, hb, vb, sig, None, w_prime=Wp, **extra),
+                       protocol)
+    model = convert_file(write_pickle(tmp_path, blob))
+    x = rng.normal(size=(4, 5))
+    code = sigmoid(x @ f32(W) + f32(hb))
+    with torch.no_grad():
+        X = torch.as_tensor(x, dtype=torch.float32)
+        np.testing.assert_allclose(as_f64(model.decode(model.encode(X))),
+                                   code @ f32(Wp) + f32(vb), atol=1e-5)
+    if kind.startswith("Higher"):
+        assert model.num_corruptions == 3 and model.corruptor.stdev == 0.25
+    elif kind == "DenoisingAutoencoder":
+        assert type(model.corruptor).__name__ == "SaltPepperCorruptor"
+
+
 # -- DBM ---------------------------------------------------------------------------------
 
 def _pool_channels(z, pool, top_down=None):

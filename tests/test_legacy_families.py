@@ -281,3 +281,27 @@ def test_cudnn_convolution_and_norm_limits_from_model_extensions(tmp_path, monke
     np.testing.assert_allclose(as_f64(states[1]), h1, atol=1e-4)
     with pytest.raises(ModelFileError, match="ConstrainFilterL2Norm"):
         convert_file(write_pickle(tmp_path, odd_blob, "odd.pkl"))
+
+
+@pytest.mark.parametrize("protocol", [0, 2])
+def test_maxout_with_randomized_pools_keeps_its_permutation(tmp_path, monkeypatch, protocol):
+    rng = np.random.default_rng(9)
+    W, b = rng.normal(size=(4, 6)), rng.normal(size=6)
+    permute = np.zeros((6, 6))
+    permute[rng.integers(0, 6, size=6), np.arange(6)] = 1.0  # as the original drew it
+    with Crafter(monkeypatch) as c:
+        layer = c.obj("pylearn2.models.maxout.Maxout", own_class=True, layer_name="mx",
+                      num_units=3, num_pieces=2, pool_stride=2, pool_size=2,
+                      detector_layer_dim=6, randomize_pools=True, min_zero=True,
+                      max_col_norm=None, max_row_norm=None, b=c.shared(b, "mx_b"),
+                      permute=c.shared(permute),
+                      transformer=c.obj("pylearn2.linear.matrixmul.MatrixMul",
+                                        _W=c.shared(W, "mx_W")))
+        blob = c.dumps(craft_mlp(c, [layer], c.vector_space(4)), protocol)
+    model = convert_file(write_pickle(tmp_path, blob))
+    x = rng.normal(size=(5, 4))
+    z = (x @ f32(W) + f32(b)) @ permute
+    ref = np.maximum(z.reshape(5, 3, 2).max(2), 0.0)
+    with torch.no_grad():
+        ours = model.fprop(torch.as_tensor(x, dtype=torch.float32))
+    np.testing.assert_allclose(as_f64(ours), ref, atol=1e-5)
