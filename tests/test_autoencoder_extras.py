@@ -125,3 +125,20 @@ def test_dense_multiclass_svm_and_independent_logistic_separate_blobs():
     np.testing.assert_array_equal(clf.predict(X), np.argmax(b + X @ W.T, 1))
     with pytest.raises(ConfigError, match="start at 0"):
         IndependentMulticlassLogistic(C=1.0).fit(X, y + 1)
+
+
+def test_classifier_from_fitted_logistic_regressions_as_the_original_took_them():
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = blobs()
+    logistics = [LogisticRegression(C=10.0).fit(X, (y == c).astype(int)) for c in range(3)]
+    clf = Classifier(logistics=logistics)
+    W = np.stack([m.coef_[0] for m in logistics])
+    b = np.array([m.intercept_[0] for m in logistics])
+    np.testing.assert_array_equal(clf.predict(X), np.argmax(b + X @ W.T, 1))
+    np.testing.assert_array_equal(clf.predict(X), IndependentMulticlassLogistic(C=10.0)
+                                  .fit(X, y).predict(X))
+    with pytest.raises(ConfigError, match="at least 2"):
+        Classifier(logistics=logistics[:1])
+    with pytest.raises(ConfigError, match="not both"):
+        Classifier(W=W, b=b, logistics=logistics)

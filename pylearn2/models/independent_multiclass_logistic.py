@@ -38,9 +38,21 @@ class IndependentMulticlassLogistic(InitArgsMixin):
 
 class Classifier(InitArgsMixin):
     """Predicts ``argmax_c (b_c + X W_c)`` from per-class weights ``W`` (classes, features)
-    and biases ``b``."""
+    and biases ``b``, or, as the original took them, from ``logistics``: one fitted binary
+    logistic regression per class (objects with ``coef_`` and ``intercept_``)."""
 
-    def __init__(self, W: np.ndarray, b: np.ndarray) -> None:  # noqa: N803
+    def __init__(self, W: np.ndarray | None = None, b: np.ndarray | None = None,  # noqa: N803
+                 logistics: list | None = None) -> None:
+        if logistics is not None:
+            if W is not None or b is not None:
+                raise ConfigError("Classifier: give logistics or W and b, not both.")
+            if len(logistics) < 2:
+                raise ConfigError(f"Classifier needs one logistic regression per class (at "
+                                  f"least 2), got {len(logistics)}.")
+            W = np.stack([np.asarray(m.coef_, dtype=np.float64).reshape(-1) for m in logistics])
+            b = np.array([float(np.asarray(m.intercept_).reshape(-1)[0]) for m in logistics])
+        if W is None or b is None:
+            raise ConfigError("Classifier needs W and b (or logistics).")
         self.W, self.b = np.asarray(W), np.asarray(b)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
