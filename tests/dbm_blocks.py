@@ -109,3 +109,8 @@ def config_index(block, down):
     found = table[(np.asarray(down) @ weights).astype(int)]
     assert (found >= 0).all()
     return found
+
+
+def noise_level(p, n):
+    """Expected total variation between p and the frequencies of n draws from it."""
+    return 0.5 * np.sqrt(2 * p * (1 - p) / (np.pi * n)).sum()

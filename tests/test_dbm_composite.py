@@ -4,7 +4,15 @@ float64 enumeration written from the energy alone (tests/dbm_blocks.py)."""
 import numpy as np
 import pytest
 import torch
-from dbm_blocks import Block, BlockModel, bits, code, config_index, pooled_configs
+from dbm_blocks import (
+    Block,
+    BlockModel,
+    bits,
+    code,
+    config_index,
+    noise_level,
+    pooled_configs,
+)
 
 from pylearn2.costs.dbm import MaskGen, MultiPrediction, VariationalPCD
 from pylearn2.datasets.dense_design_matrix import DenseDesignMatrix
@@ -146,11 +154,6 @@ def sampled_codes(dbm, ref, out):
     for leaf, h in zip(leaves(dbm), leaf_detectors(dbm, out)):
         columns.append(config_index(ref.blocks[names.index(leaf.layer_name)], h.numpy()))
     return np.stack(columns, 1)
-
-
-def noise_level(p, n):
-    """Expected total variation between p and the frequencies of n draws from it."""
-    return 0.5 * np.sqrt(2 * p * (1 - p) / (np.pi * n)).sum()
 
 
 @pytest.mark.parametrize("make", [side_by_side, routed])

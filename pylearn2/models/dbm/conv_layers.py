@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from pylearn2.expr.probabilistic_max_pooling import max_pool_b01c
-from pylearn2.models.dbm.layer_base import HiddenLayer
+from pylearn2.models.dbm.layer_base import ComponentInputs, HiddenLayer
 from pylearn2.space import CompositeSpace, VectorSpace
 from pylearn2.utils.exc import ConfigError
 
@@ -34,7 +34,9 @@ class ConvMaxPool(HiddenLayer):
     kernel_rows, kernel_cols : kernel size.
     pool_rows, pool_cols : size of the spatial pooling blocks (must tile the detector map).
     layer_name : name of the layer.
-    center : not available for convolutional layers (ConfigError if true).
+    center : centering: the layers around see ``p - p_offset`` and ``h - h_offset``,
+        where the offsets are the pool and detector mean-field maps at the initial biases
+        (per position and channel).
     irange / sparse_init : exactly one: uniform weights in [-irange, irange], or
         ``sparse_init`` nonzero N(0, 1) weights per output channel.
     scale_by_sharing : scale the learning rates of W and b by ``1 / (detector rows *
@@ -59,9 +61,6 @@ class ConvMaxPool(HiddenLayer):
         if border_mode not in ("valid", "full"):
             raise ConfigError(f"{layer_name!r}: border_mode must be 'valid' or 'full', "
                               f"got {border_mode!r}.")
-        if center:
-            raise ConfigError(f"{layer_name!r}: center is not available for convolutional "
-                              "DBM layers; use center=False.")
         self.output_channels = int(output_channels)
         self.kernel_rows, self.kernel_cols = int(kernel_rows), int(kernel_cols)
         self.pool_rows, self.pool_cols = int(pool_rows), int(pool_cols)
@@ -71,6 +70,8 @@ class ConvMaxPool(HiddenLayer):
         self.copies, self.max_col_norm = 1, None
         self.b = torch.nn.Parameter(torch.full((self.output_channels,), self.init_bias))
         self.register_buffer("mask", None)
+        self.register_buffer("p_offset", None)
+        self.register_buffer("h_offset", None)
 
     def _padding(self) -> tuple[int, int]:
         if self.border_mode == "full":
@@ -79,10 +80,11 @@ class ConvMaxPool(HiddenLayer):
 
     def set_input_space(self, input_dim: Any, rng: np.random.Generator) -> None:
         """``input_dim``: the layer below's ``(channels, rows, cols)``."""
-        if np.isscalar(input_dim):
+        if np.isscalar(input_dim) or isinstance(input_dim, ComponentInputs):
             raise ConfigError(f"{self.layer_name!r}: a convolutional layer needs a topological "
-                              "layer below (GaussianVisLayer with rows/cols/channels, or another "
-                              f"convolutional layer); got a flat input of {input_dim} units.")
+                              "layer below (GaussianVisLayer with rows/cols/channels, another "
+                              "convolutional layer, or one routed part of a composite layer); "
+                              f"got {input_dim!r}.")
         channels, rows, cols = (int(s) for s in input_dim)
         pr, pc = self._padding()
         det_rows = rows + 2 * pr - self.kernel_rows + 1
@@ -108,6 +110,10 @@ class ConvMaxPool(HiddenLayer):
                     size=self.sparse_init)
             W = W.reshape(shape)
         self.W = torch.nn.Parameter(torch.as_tensor(W, dtype=self.b.dtype))
+        if self.center:
+            with torch.no_grad():
+                p, h = self.init_mf_state(1)
+            self.p_offset, self.h_offset = p[0].clone(), h[0].clone()
 
     def output_dim(self) -> int:
         return int(np.prod(self.pool_shape))
@@ -181,10 +187,12 @@ class ConvMaxPool(HiddenLayer):
     make_symbolic_state = make_state
 
     def upward_state(self, total_state: Any) -> torch.Tensor:
-        return total_state[0] * self.copies
+        p = total_state[0]
+        return (p - self.p_offset if self.center else p) * self.copies
 
     def downward_state(self, total_state: Any) -> torch.Tensor:
-        return total_state[1] * self.copies
+        h = total_state[1]
+        return (h - self.h_offset if self.center else h) * self.copies
 
     def expected_energy_term(self, state: Any, average: bool = False, state_below: Any = None,
                              average_below: Any = None) -> torch.Tensor:
