@@ -274,3 +274,29 @@ def test_lcc_tangents_make_dataset_projects_on_principal_components(cifar10, tmp
         want = (X - mean) @ vt[:4].T
         signs = np.sign((got * want).sum(0))  # a component's sign is arbitrary
         np.testing.assert_allclose(got * signs, want, atol=1e-3)
+
+
+def test_dataset_files_refuse_crafted_sizes_before_allocating(tmp_path, monkeypatch):
+    from pylearn2.datasets.dataset_file import DatasetFile, PreprocessorFile, save_dataset
+    from pylearn2.datasets.dense_design_matrix import DenseDesignMatrix
+    from pylearn2.datasets.preprocessing import ZCA
+    from pylearn2.utils.exc import ModelFileError
+
+    with pytest.raises(ModelFileError, match="more than"):
+        DatasetFile(num_examples=10 ** 9, num_features=10 ** 6)
+    with pytest.raises(ModelFileError, match="more than"):
+        PreprocessorFile(ZCA(), state_tree={}, tensor_specs={"t0": ["float64", [10 ** 6] * 2]})
+    with pytest.raises(ModelFileError, match="invalid dtype"):
+        PreprocessorFile(ZCA(), state_tree={}, tensor_specs={"t0": ["os.system", [1]]})
+    # a genuine file round-trips, labels and image layout included
+    ds = DenseDesignMatrix(topo_view=np.arange(24, dtype=np.float32).reshape(2, 2, 3, 2),
+                           y=np.array([[1], [0]]), y_labels=2)
+    save_dataset(str(tmp_path / "d.pkl"), ds)
+    back = serial.load(str(tmp_path / "d.pkl"))
+    np.testing.assert_array_equal(back.get_topological_view(), ds.get_topological_view())
+    assert back.y.ravel().tolist() == [1, 0] and back.y_labels == 2
+    big = DenseDesignMatrix(X=np.zeros((40, 30), np.float32))  # 4800 bytes of arrays
+    save_dataset(str(tmp_path / "big.pkl"), big)
+    monkeypatch.setenv("PYLEARN2_MAX_MEMBER_BYTES", "2000")  # the manifest still fits
+    with pytest.raises(ModelFileError, match="DatasetFile: its arrays would take more than 2000"):
+        serial.load(str(tmp_path / "big.pkl"))

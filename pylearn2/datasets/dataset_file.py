@@ -28,9 +28,30 @@ from pylearn2.datasets.preprocessing.base import Preprocessor
 from pylearn2.utils.exc import ConfigError, ModelFileError
 
 
-def _placeholder(shape: Sequence[int], dtype: str) -> torch.Tensor:
-    """An uninitialised tensor (no memory touched) standing in until the file's arrays load."""
-    return torch.empty(tuple(int(s) for s in shape), dtype=getattr(torch, dtype))
+def _placeholders(specs: Mapping[str, tuple[Sequence[int], str]], owner: str
+                  ) -> dict[str, torch.Tensor]:
+    """Uninitialised tensors (no memory touched) standing in until the file's arrays load.
+
+    Their total size is capped by PYLEARN2_MAX_MEMBER_BYTES: the arrays all come from one
+    archive member, so a file asking for more is damaged or crafted.
+    """
+    from pylearn2.utils.limits import max_member_bytes
+
+    out, total = {}, 0
+    for key, (shape, dtype) in specs.items():
+        kind = getattr(torch, str(dtype), None)
+        if not isinstance(kind, torch.dtype) or any(int(n) < 0 for n in shape):
+            raise ModelFileError(f"{owner}: array {key!r} has an invalid dtype {dtype!r} or "
+                                 f"shape {list(shape)}.")
+        size = tuple(int(n) for n in shape)
+        total += int(np.prod(size, dtype=object)) * torch.empty(0, dtype=kind).element_size()
+        if total > max_member_bytes():
+            raise ModelFileError(f"{owner}: its arrays would take more than "
+                                 f"{max_member_bytes()} bytes, more than a model file may "
+                                 "hold; the file is damaged or crafted (raise "
+                                 "PYLEARN2_MAX_MEMBER_BYTES only for a file you trust).")
+        out[key] = torch.empty(size, dtype=kind)
+    return out
 
 
 def _dtype_name(array: np.ndarray) -> str:
@@ -56,13 +77,13 @@ class DatasetFile(DenseDesignMatrix, torch.nn.Module):
                  X_labels: int | None = None, description: str = "") -> None:
         torch.nn.Module.__init__(self)
         converter = None if view_shape is None else DefaultViewConverter(tuple(view_shape), axes)
-        y = None
+        specs = {"X": ((num_examples, num_features), "float32")}
         if target_shape is not None:
-            y = _placeholder(target_shape, target_dtype).zero_().numpy()
-        DenseDesignMatrix.__init__(self, X=_placeholder((num_examples, num_features),
-                                                        "float32").numpy(),
-                                   y=y, view_converter=converter, axes=axes,
-                                   y_labels=y_labels, X_labels=X_labels)
+            specs["y"] = (target_shape, target_dtype)
+        arrays = _placeholders(specs, "DatasetFile")
+        DenseDesignMatrix.__init__(self, X=arrays["X"].numpy(), view_converter=converter,
+                                   axes=axes, y_labels=y_labels, X_labels=X_labels)
+        self.y = arrays["y"].numpy() if "y" in arrays else None  # filled when the file loads
         self.description = description
 
     @classmethod
@@ -122,8 +143,8 @@ class PreprocessorFile(Preprocessor, torch.nn.Module):
         self.state_tree = state_tree
         self.tensor_specs = {str(k): (str(v[0]), [int(s) for s in v[1]])
                              for k, v in (tensor_specs or {}).items()}
-        self._tensors = {k: _placeholder(shape, dtype)
-                         for k, (dtype, shape) in self.tensor_specs.items()}
+        self._tensors = _placeholders({k: (shape, dtype) for k, (dtype, shape)
+                                       in self.tensor_specs.items()}, "PreprocessorFile")
 
     @classmethod
     def wrap(cls, preprocessor: Preprocessor) -> PreprocessorFile:
