@@ -31,8 +31,9 @@ def centred_model(make):
     return dbm, layer, top
 
 
-def bias_only_offsets(b=np.full(2, INIT_BIAS)):
+def bias_only_offsets():
     """Pool and detector means of one 2x2 pool per channel with only the biases."""
+    b = np.full(2, INIT_BIAS)
     on = np.exp(b) / (1 + 4 * np.exp(b))
     return 4 * on, np.repeat(on, 4)
 
@@ -81,7 +82,8 @@ def test_energy_and_conditionals_follow_the_centred_energy(make):
         q = prob[rows] / prob[rows].sum()
         Eh = sum(w * configs[k][0] for w, k in zip(q, rows))
         with torch.no_grad():
-            p_mf, h_mf = layer.mf_update(V, top.downward_state((torch.tensor([t], dtype=torch.float64),) * 2), top)
+            above = torch.tensor([t], dtype=torch.float64)
+            _, h_mf = layer.mf_update(V, top.downward_state((above, above)), top)
         np.testing.assert_allclose(h_mf[0].numpy(), Eh, rtol=1e-10)
     h, p = configs[7][0], configs[7][1]
     with torch.no_grad():
