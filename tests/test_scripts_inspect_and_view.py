@@ -221,3 +221,33 @@ def test_make_weights_image_writes_model_png(tmp_path, capsys):
     np.testing.assert_array_equal(second[:, 0] < 50, [True] * 4)
     assert np.all(np.abs(first[1:] - 128) < 2) and np.all(np.abs(second[:, 1:] - 128) < 2)
     assert main(["make-weights-image", path, "maybe"]) == 2
+
+
+def test_step_through_norb_foveated(tmp_path, monkeypatch, capsys):
+    from pylearn2.datasets.norb import PREFIX
+    from pylearn2.datasets.retina import encode
+
+    monkeypatch.setenv("PYLEARN2_DATA_PATH", str(tmp_path))
+    fov, npy = tmp_path / "norb_small" / "foveated", tmp_path / "norb_small" / "original_npy"
+    fov.mkdir(parents=True)
+    npy.mkdir(parents=True)
+    images = np.random.default_rng(2).integers(0, 256, size=(3, 96, 96, 2)).astype(np.float64)
+    np.save(fov / f"{PREFIX['test']}-dat.npy", encode(images, (8, 4, 2, 2)))
+    np.save(npy / f"{PREFIX['test']}-cat.npy", np.array([4, 0, 2]))
+    info = np.zeros((3, 4), dtype=np.int32)
+    info[:, 0] = [1, 2, 5]
+    np.save(npy / f"{PREFIX['test']}-info.npy", info)
+    out = str(tmp_path / "fov.png")
+    assert main(["step-through-norb-foveated", "--which_set", "test", "--start", "1",
+                 "--out", out]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:2] == ["#1: category animal, instance 2", "#2: category airplane, instance 5"]
+    tiles = eye_tiles(out, side=96, pairs=2)
+    from pylearn2.datasets.norb_small import FoveatedNORB
+
+    decoded = FoveatedNORB("test", center=True).get_topological_view()[1:].astype(np.float64)
+    for i in range(2):  # the fovea (the middle 16x16) is stored at full resolution
+        peak = np.abs(decoded[i]).max()
+        for k, eye in enumerate((1, 0)):
+            want = 255 * ((images[1 + i, 40:56, 40:56, eye] - 127.5) / peak + 1) / 2
+            np.testing.assert_allclose(tiles[2 * i + k][40:56, 40:56], want, atol=1.01)

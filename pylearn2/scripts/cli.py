@@ -102,6 +102,8 @@ COMMANDS = {
                           "small NORB stereo pairs chosen by label, as a PNG"),
     "step-through-small-norb": ("pylearn2.scripts.datasets.step_through_small_norb",
                                 "small NORB pairs in order with their labels, as a PNG"),
+    "step-through-norb-foveated": ("pylearn2.scripts.datasets.step_through_norb_foveated",
+                                   "foveated small NORB pairs in order with their labels"),
 }
 
 
