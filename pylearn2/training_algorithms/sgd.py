@@ -84,9 +84,12 @@ class SGD(MinibatchAlgorithm):
     init_momentum : float, optional
         Deprecated spelling of ``learning_rule: Momentum {init_momentum: ...}``.
     compile : bool
-        Compile the cost's expression (whose autodiff gives the gradients) with
-        ``torch.compile``; a cost or model that cannot be compiled runs eager, with one
-        log line saying why (see pylearn2.utils.compiled). Off by default.
+        Compile the cost's forward and its backward (the autodiff that gives the
+        gradients) with ``torch.compile``; on CPU the compiled graphs run their float32
+        matrix products through oneDNN. The learning rule's update stays eager (fused
+        foreach kernels, memory-bound; compiling it would recompile at every change of
+        the learning rate or momentum). A cost or model that cannot be compiled runs
+        eager, with one log line saying why (see pylearn2.utils.compiled). Off by default.
     precision : str, optional
         ``'bf16'``: run the cost's forward under ``torch.autocast`` in bfloat16
         (parameters and updates stay in their own dtype); recorded in the monitor as
@@ -183,7 +186,8 @@ class SGD(MinibatchAlgorithm):
         expr = self.cost.expr
         if self.compile:
             expr = CompiledOrEager(expr, f"{type(self.cost).__name__} on "
-                                   f"{type(self.model).__name__}")
+                                   f"{type(self.model).__name__}",
+                                   cpu_matmuls=self.device_.type == "cpu")
         self._forward = expr
 
     def _gradients(self, data: Any) -> tuple[dict, dict]:

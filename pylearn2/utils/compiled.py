@@ -5,6 +5,13 @@ gives the gradients). The first call runs the compiled version; when compiling f
 (an operation the compiler does not support, a model with Python side effects, ...) it
 logs one line naming the function and the reason, and every later call runs eager. A
 failure after the first successful call is a real error and propagates.
+
+On CPU the compiled graph also runs its float32 matrix products through oneDNN
+(:func:`onednn_matmul_pass`, a post-grad pass over forward and backward graphs): on some x86
+CPUs (measured on AMD EPYC with torch's bundled MKL) oneDNN's kernels are about twice as
+fast as the BLAS that eager ``torch.mm``/``addmm`` call, and inductor itself only uses its
+own GEMM templates for constant (frozen) weights. Results agree with the BLAS within
+float32 rounding (the summation order differs).
 """
 
 from __future__ import annotations
@@ -25,11 +32,15 @@ class CompiledOrEager:
         The function to compile.
     what : str
         How the log line names it (e.g. ``'SoftmaxRegression cost'``).
+    cpu_matmuls : bool
+        Run float32 CPU matrix products of the graph through oneDNN
+        (:func:`onednn_matmul_pass`); for functions whose tensors live on the CPU.
     options : dict, optional
         Keyword arguments of ``torch.compile`` (``mode``, ``dynamic``, ...).
     """
 
-    def __init__(self, fn: Callable[..., Any], what: str, **options: Any) -> None:
+    def __init__(self, fn: Callable[..., Any], what: str, cpu_matmuls: bool = False,
+                 **options: Any) -> None:
         import torch
 
         self.eager = fn
@@ -37,6 +48,10 @@ class CompiledOrEager:
         self.fallback_reason: str | None = None
         self._proven = False
         try:
+            if cpu_matmuls and "mode" not in options and onednn_available():
+                inductor = dict(options.pop("options", None) or {})
+                inductor.setdefault("post_grad_custom_post_pass", onednn_matmul_pass())
+                options["options"] = inductor
             self._compiled: Callable[..., Any] | None = torch.compile(fn, **options)
         except Exception as error:  # e.g. no compiler backend on this platform
             self._fall_back(error)
@@ -66,4 +81,85 @@ class CompiledOrEager:
         return result
 
 
-__all__ = ["CompiledOrEager"]
+_ONEDNN_OP = "pylearn2::onednn_mm"
+_registered: list[Any] = []
+
+
+def _onednn_mm() -> Any:
+    """The op ``a @ b`` by oneDNN, registered with torch.library on first use (its fake
+    implementation gives inductor the output shape)."""
+    if not _registered:
+        import torch
+
+        linear = torch.ops.mkldnn._linear_pointwise
+
+        @torch.library.custom_op(_ONEDNN_OP, mutates_args=(),
+                                 schema="(Tensor a, Tensor b) -> Tensor")
+        def onednn_mm(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+            if a.stride(-1) != 1:  # e.g. the transposed activations of a weight gradient
+                a = a.contiguous()
+            return linear(a, b.t(), None, "none", [], "")
+
+        @onednn_mm.register_fake
+        def _(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+            return a.new_empty((a.shape[0], b.shape[1]))
+
+        _registered.append(torch.ops.pylearn2.onednn_mm.default)
+    return _registered[0]
+
+
+def onednn_available() -> bool:
+    """Whether this torch build has oneDNN's linear kernel for dense tensors."""
+    import torch
+
+    return bool(torch.backends.mkldnn.is_available()) and hasattr(torch.ops.mkldnn,
+                                                                   "_linear_pointwise")
+
+
+def _rewrite_matmuls(graph: Any) -> None:
+    """Float32 CPU ``mm``/``addmm`` nodes of ``graph`` call oneDNN; ``addmm(bias, a, b)``
+    becomes ``onednn_mm(a, b) + bias`` (inductor fuses the add into the next kernel)."""
+    import torch
+
+    aten = torch.ops.aten
+    mm = _onednn_mm()
+    for node in list(graph.nodes):
+        value = node.meta.get("val") if node.op == "call_function" else None
+        if not isinstance(value, torch.Tensor) or value.dtype != torch.float32 \
+                or value.device.type != "cpu" or value.dim() != 2:
+            continue
+        if node.target is aten.mm.default:
+            node.target = mm
+        elif node.target is aten.addmm.default and not node.kwargs:
+            bias, a, b = node.args
+            with graph.inserting_before(node):
+                product = graph.call_function(mm, (a, b))
+                total = graph.call_function(aten.add.Tensor, (product, bias))
+            product.meta["val"] = total.meta["val"] = value
+            node.replace_all_uses_with(total)
+            graph.erase_node(node)
+
+
+_pass_class: list[type] = []
+
+
+def onednn_matmul_pass() -> Any:
+    """An inductor post-grad pass (a ``CustomGraphPass``, so compiled graphs stay
+    cacheable) running :func:`_rewrite_matmuls`; built on first use, since
+    ``torch._inductor`` loads only when something is compiled."""
+    if not _pass_class:
+        from torch._inductor.custom_graph_pass import CustomGraphPass
+
+        class OneDNNMatmuls(CustomGraphPass):
+            def __call__(self, graph: Any) -> None:
+                _rewrite_matmuls(graph)
+
+            def uuid(self) -> str:
+                return "pylearn2-onednn-matmuls-1"
+
+        _pass_class.append(OneDNNMatmuls)
+    _onednn_mm()  # registered now: a graph loaded from inductor's cache calls it unrewritten
+    return _pass_class[0]()
+
+
+__all__ = ["CompiledOrEager", "onednn_matmul_pass", "onednn_available"]

@@ -1,0 +1,91 @@
+"""SGD(compile=True): the compiled step (forward and backward through torch.compile, CPU
+matrix products through oneDNN) resumes exactly and trains as the eager step does.
+
+Tolerances: a compiled run and its resumed copy run the same compiled kernels on the same
+inputs in the same order, so they must agree bit for bit. Compiled against eager, the
+float32 sums inside the matrix products are taken in another order (oneDNN's blocking,
+inductor's fused reductions), so each step differs by float32 rounding (~1e-7 relative)
+and a few epochs of SGD amplify that to ~1e-6; rtol 1e-4 / atol 1e-5 leaves room for that
+and still fails on any real difference (a wrong gradient moves parameters by ~1e-2).
+Compiling takes tens of seconds on a loaded 2-core machine, hence slow.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from helpers import classification_data, classifier
+
+from pylearn2.termination_criteria import EpochCounter
+from pylearn2.train import Train
+from pylearn2.training_algorithms.learning_rule import Momentum
+from pylearn2.training_algorithms.sgd import SGD, ExponentialDecay
+from pylearn2.utils.compiled import CompiledOrEager, onednn_available
+
+pytestmark = pytest.mark.slow
+
+
+def make_job(path, epochs, compile=True):
+    algorithm = SGD(learning_rate=0.2, batch_size=8, device="cpu", compile=compile,
+                    learning_rule=Momentum(0.5),
+                    update_callbacks=ExponentialDecay(decay_factor=1.02, min_lr=1e-3),
+                    monitoring_dataset={"valid": classification_data(n=20, seed=1)},
+                    termination_criterion=EpochCounter(epochs))
+    return Train(dataset=classification_data(n=44), model=classifier(max_col_norm=0.8),
+                 algorithm=algorithm, save_path=None if path is None else str(path),
+                 save_freq=1 if path is not None else 0)
+
+
+def test_compiled_run_resumes_bit_for_bit_and_matches_eager(check_resume):
+    straight, resumed = check_resume(make_job, epochs=4, stop_at=2)
+    step = straight.algorithm._forward
+    assert isinstance(step, CompiledOrEager) and step.compiled, step.fallback_reason
+    assert resumed.algorithm._forward.compiled
+    eager = make_job(None, 4, compile=False)
+    eager.main_loop()
+    for (name, pe), pc in zip(eager.model.named_parameters(), straight.model.parameters()):
+        torch.testing.assert_close(pc, pe, rtol=1e-4, atol=1e-5, msg=name)
+    for name, channel in eager.model.monitor.channels.items():
+        if "seconds" not in name:
+            torch.testing.assert_close(straight.model.monitor.channels[name].val_record,
+                                       channel.val_record, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.skipif(not onednn_available(), reason="torch built without oneDNN")
+def test_onednn_matmul_pass_rewrites_forward_and_backward_products():
+    """Every float32 CPU mm/addmm of the forward and backward graphs is rewritten, and
+    values and gradients equal the eager ones within float32 rounding."""
+    from pylearn2.utils import compiled
+
+    seen = []
+    original = compiled._rewrite_matmuls
+
+    def spy(graph):
+        original(graph)
+        seen.append(sorted(str(n.target) for n in graph.nodes if "mm" in str(n.target)))
+
+    torch.manual_seed(0)
+    W, b = torch.randn(6, 4, requires_grad=True), torch.randn(4, requires_grad=True)
+    V = torch.randn(4, 3, requires_grad=True)
+    x = torch.randn(5, 6)
+
+    def f(x):
+        return torch.tanh(torch.addmm(b, x, W)).mm(V).square().sum()
+
+    compiled._rewrite_matmuls = spy
+    try:
+        torch._dynamo.reset()  # nothing from an earlier compile of the same code
+        with torch._inductor.config.patch(fx_graph_cache=False):
+            step = CompiledOrEager(f, "test function", cpu_matmuls=True)
+            value = step(x)
+            grads = torch.autograd.grad(value, [W, b, V])
+    finally:
+        compiled._rewrite_matmuls = original
+    assert step.compiled, step.fallback_reason
+    assert seen and all("aten.mm.default" not in names and "aten.addmm.default" not in names
+                        for names in seen)
+    assert sum(names.count("pylearn2.onednn_mm.default") for names in seen) == 5  # 2 fwd, 3 bwd
+    expected = f(x)
+    torch.testing.assert_close(value, expected, rtol=1e-5, atol=1e-5)
+    for g, e in zip(grads, torch.autograd.grad(expected, [W, b, V])):
+        torch.testing.assert_close(g, e, rtol=1e-5, atol=1e-5)
