@@ -34,7 +34,8 @@ MAT_SOURCES = {"train": ("train",), "test": ("test",), "extra": ("extra",),
                "valid": ("train", "extra")}
 
 
-def _download_mat(folder: str, names: tuple[str, ...], base_url: str | None) -> None:
+def download_mat(folder: str, names: tuple[str, ...], base_url: str | None) -> None:
+    """Fetch the ``<name>_32x32.mat`` files of ``names`` missing from ``folder``."""
     from pylearn2.datasets.official_downloads import download_svhn
 
     download_svhn(folder, [n for n in names
@@ -128,7 +129,7 @@ class SVHN(DenseDesignMatrixPyTables):
         file_name = os.path.join(folder, "h5", f"{which_set}_32x32.h5")
         if not os.path.isfile(file_name):
             if download:
-                _download_mat(folder, MAT_SOURCES[which_set], base_url)
+                download_mat(folder, MAT_SOURCES[which_set], base_url)
             self.make_data(which_set, folder)
         super().__init__(path=file_name, start=start, stop=stop,
                          view_converter=DefaultViewConverter((32, 32, 3), axes), axes=axes)
@@ -198,7 +199,7 @@ class SVHN_On_Memory(DenseDesignMatrix):  # noqa: N801 (the original's name)
                               f"'valid', got {which_set!r}.")
         folder = preprocess(path if path is not None else DEFAULT_PATH)
         if download:
-            _download_mat(folder, ("extra",) if which_set == "valid" else (which_set,), base_url)
+            download_mat(folder, ("extra",) if which_set == "valid" else (which_set,), base_url)
         if which_set == "valid":
             d = load_mat(os.path.join(folder, "extra_32x32.mat"))
             index = _balanced_pick(d["y"].reshape(-1), 600, np.random.RandomState(322))
@@ -221,4 +222,4 @@ class SVHN_On_Memory(DenseDesignMatrix):  # noqa: N801 (the original's name)
                          preprocessor=preprocessor)
 
 
-__all__ = ["SVHN", "SVHN_On_Memory", "design_matrix_view", "load_mat"]
+__all__ = ["MAT_SOURCES", "SVHN", "SVHN_On_Memory", "design_matrix_view", "download_mat", "load_mat"]

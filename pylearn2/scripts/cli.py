@@ -39,6 +39,8 @@ COMMANDS = {
     "svhn-preprocess": ("pylearn2.scripts.svhn_preprocessing",
                         "the maxout paper's SVHN preprocessing (global then local contrast "
                         "normalisation)"),
+    "make-svhn-pytables": ("pylearn2.scripts.datasets.make_svhn_pytables",
+                           "the SVHN test/valid/splitted_train HDF5 files from the .mat files"),
     "yaml-dryrun": ("pylearn2.scripts.yaml_dryrun",
                     "check a YAML experiment (one batch through everything) without training"),
     "pkl-inspector": ("pylearn2.scripts.pkl_inspector",
