@@ -117,6 +117,8 @@ EXAMPLE_ARGS: dict[str, Callable[[], dict[str, Any]]] = {
     "costs.dbm.TorontoSparsity": lambda: {"targets": [0.1], "coeffs": [1.0]},
     "costs.dbm.VariationalCD": lambda: {"num_chains": 4, "num_gibbs_steps": 1},
     "costs.dbm.VariationalPCD": lambda: {"num_chains": 4, "num_gibbs_steps": 1},
+    "costs.dbm.VariationalPCD_VarianceReduction": lambda: {"num_chains": 4,
+                                                            "num_gibbs_steps": 1},
     "costs.dbm.WeightDecay": lambda: {"coeffs": [0.1]},
     "costs.ebm_estimation.CDk": lambda: {"nsteps": 1},
     "costs.ebm_estimation.NCE": lambda: {"noise": None, "noise_per_clean": 1},
