@@ -15,9 +15,7 @@ TARGET = 0.95
 
 # what is left out on purpose, with the reason; the test fails when anything else is missing
 LEFT_OUT = {
-    "pylearn2.costs.dbm.VariationalPCD_VarianceReduction": "being built (DBM costs, issue 13)",
     "pylearn2.models.s3c.E_Step_Scan": "being built (S3C inference, issue 13)",
-    "pylearn2.models.dbm.layer.CompositeLayer": "being built (DBM layers, issue 13)",
     "pylearn2.models.dbm.ising.BoltzmannIsingVisible":
         "not built: the Boltzmann-parametrised Ising layers (the name raises a clear error)",
     "pylearn2.models.dbm.ising.BoltzmannIsingHidden":
