@@ -17,7 +17,9 @@ Use as ``with Crafter(monkeypatch) as c: blob = c.dumps(c.obj('pylearn2.models.m
 
 from __future__ import annotations
 
+import io
 import pickle
+import struct
 import sys
 import types
 from typing import Any
@@ -134,8 +136,44 @@ class Crafter:
         return self.obj("pylearn2.space.Conv2DSpace", shape=tuple(shape),
                         num_channels=channels, axes=tuple(axes), dtype="float32")
 
-    def dumps(self, obj: Any, protocol: int) -> bytes:
-        return pickle.dumps(obj, protocol=protocol)
+    def dumps(self, obj: Any, protocol: int, python2: bool = False) -> bytes:
+        """Pickle ``obj``; ``python2`` writes strings and array bytes as Python 2's pickler
+        did (STRING / BINSTRING opcodes, raw bytes instead of ``_codecs.encode``)."""
+        if not python2:
+            return pickle.dumps(obj, protocol=protocol)
+        buffer = io.BytesIO()
+        _Python2Pickler(buffer, protocol).dump(obj)
+        return buffer.getvalue()
+
+
+class _Python2Pickler(pickle._Pickler):
+    """The pure-Python pickler, writing ``str`` and ``bytes`` the way Python 2 wrote its
+    ``str``: one byte string opcode holding the raw (latin-1) bytes."""
+
+    dispatch = pickle._Pickler.dispatch.copy()
+
+    def _save_byte_string(self, obj: Any, data: bytes) -> None:
+        if self.proto >= 1:
+            if len(data) < 256:
+                self.write(pickle.SHORT_BINSTRING + bytes([len(data)]) + data)
+            else:
+                self.write(pickle.BINSTRING + struct.pack("<i", len(data)) + data)
+        else:
+            self.write(pickle.STRING + repr(data)[1:].encode("ascii") + b"\n")
+        self.memoize(obj)
+
+    def save_str(self, obj: str) -> None:
+        try:
+            data = obj.encode("latin-1")
+        except UnicodeEncodeError:
+            return pickle._Pickler.save_str(self, obj)
+        self._save_byte_string(obj, data)
+
+    def save_bytes(self, obj: bytes) -> None:
+        self._save_byte_string(obj, obj)
+
+    dispatch[str] = save_str
+    dispatch[bytes] = save_bytes
 
 
 def _named_function(module: str, name: str) -> Any:

@@ -305,3 +305,41 @@ def test_maxout_with_randomized_pools_keeps_its_permutation(tmp_path, monkeypatc
     with torch.no_grad():
         ours = model.fprop(torch.as_tensor(x, dtype=torch.float32))
     np.testing.assert_allclose(as_f64(ours), ref, atol=1e-5)
+
+
+@pytest.mark.parametrize("protocol", [0, 2])
+def test_python2_style_pickle_with_numpy_scalars_converts(tmp_path, monkeypatch, protocol):
+    """Byte strings as Python 2 wrote them (no _codecs.encode), numpy scalars in the
+    monitor records and hyperparameters."""
+    rng = np.random.default_rng(10)
+    W0, b0, W1, b1 = (rng.normal(size=(4, 3)), rng.normal(size=3), rng.normal(size=(3, 2)),
+                      rng.normal(size=2))
+    with Crafter(monkeypatch) as c:
+        hidden = dense_layer(c, "Sigmoid", "h0", W0, b0, monitor_style="detection")
+        top = c.obj(MLP + "Softmax", own_class=True, layer_name="y", n_classes=2,
+                    W=c.shared(W1, "softmax_W"), b=c.shared(b1, "softmax_b"),
+                    max_col_norm=np.float32(1.5))
+        mlp = craft_mlp(c, [hidden, top], c.vector_space(4))
+        channel = c.obj("pylearn2.monitor.MonitorChannel", doc="nll",
+                        val_record=[np.float32(0.7), np.float64(0.5)],
+                        batch_record=[np.int64(5), 10], example_record=[50, 100],
+                        epoch_record=[1, 2], time_record=[np.float64(0.1), 0.2])
+        mlp.__dict__["monitor"] = c.obj("pylearn2.monitor.Monitor",
+                                        channels={"y_nll": channel}, _num_batches_seen=10,
+                                        _examples_seen=100, _epochs_seen=2)
+        blob = c.dumps(mlp, protocol, python2=True)
+    if protocol == 2:  # (pickletools cannot decode Python 2's non-ASCII STRING opcodes)
+        found = globals_of(blob)
+        assert "_codecs.encode" not in found
+        assert any(name.endswith("multiarray.scalar") for name in found)
+    else:
+        assert b"_codecs" not in blob and b"\nscalar\n" in blob
+    model = convert_file(write_pickle(tmp_path, blob))
+    x = rng.normal(size=(5, 4))
+    ref = softmax(sigmoid(x @ f32(W0) + f32(b0)) @ f32(W1) + f32(b1))
+    with torch.no_grad():
+        np.testing.assert_allclose(as_f64(model.fprop(torch.as_tensor(x, dtype=torch.float32))),
+                                   ref, atol=1e-5)
+    assert model.layers[1].max_col_norm == 1.5
+    record = model.monitor.channels["y_nll"]
+    assert record.val_record == [pytest.approx(0.7), 0.5] and record.batch_record == [5, 10]

@@ -359,3 +359,22 @@ def test_crafted_tied_autoencoder_converts(tmp_path, monkeypatch, protocol):
     np.testing.assert_allclose(_run(model.encode, x.astype(np.float32)), code, atol=1e-5)
     np.testing.assert_allclose(_run(lambda v: model.decode(model.encode(v)),
                                     x.astype(np.float32)), code @ W.T + vb, atol=1e-5)
+
+
+class _ObjectScalar:
+    """Pickles as a numpy object scalar whose payload is another object."""
+
+    def __reduce__(self):
+        numpy_scalar = np.float32(0).__reduce__()[0]  # numpy's own scalar constructor
+        return (numpy_scalar, (np.dtype(object), "payload"))
+
+
+def test_numpy_scalars_load_but_object_scalars_are_refused(tmp_path):
+    good = tmp_path / "scalars.pkl"
+    good.write_bytes(pickle.dumps({"a": np.float32(1.5), "b": np.int64(7)}, protocol=2))
+    loaded = load_legacy(str(good))
+    assert loaded == {"a": np.float32(1.5), "b": 7} and loaded["a"].dtype == np.float32
+    bad = tmp_path / "object_scalar.pkl"
+    bad.write_bytes(pickle.dumps(_ObjectScalar(), protocol=2))
+    with pytest.raises(UnsafeObjectError, match="object scalar"):
+        load_legacy(str(bad))

@@ -151,6 +151,20 @@ def _codecs_encode(text: str, encoding: str = "utf-8") -> bytes:
     return text.encode("latin-1")
 
 
+def _numpy_scalar(dtype: Any, data: Any = None) -> Any:
+    """``numpy.core.multiarray.scalar``: a numpy scalar from its dtype and raw bytes (Python
+    2 pickles give the bytes as latin-1 text); object scalars are refused."""
+    dtype = np.dtype(dtype)
+    if dtype.hasobject:
+        raise UnsafeObjectError("the pickle rebuilds a numpy object scalar; refusing it.")
+    if isinstance(data, str):
+        data = data.encode("latin-1")
+    if not isinstance(data, bytes) or len(data) != dtype.itemsize:
+        raise ModelFileError(f"a pickled numpy {dtype} scalar holds {data!r}, not "
+                             f"{dtype.itemsize} bytes.")
+    return np.frombuffer(data, dtype=dtype)[0].copy()
+
+
 def _cuda_from_numpy(array: Any) -> np.ndarray:
     return np.asarray(array)
 
@@ -170,6 +184,8 @@ class LegacyUnpickler(pickle.Unpickler):
             return _reconstructor
         if key == ("_codecs", "encode"):
             return _codecs_encode
+        if key in (("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar")):
+            return _numpy_scalar
         if key == ("cuda_ndarray.cuda_ndarray", "cuda_ndarray_unpickler") or key == (
                 "theano.sandbox.cuda.type", "CudaNdarray_unpickler"):
             return _cuda_from_numpy
