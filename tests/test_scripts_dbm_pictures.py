@@ -175,3 +175,25 @@ def test_augment_input_prepends_the_second_layer_mean_field(tmp_path, data_yaml)
     assert got.shape == (5, 2 + 36)
     np.testing.assert_allclose(got[:, 2:], X)
     np.testing.assert_allclose(got[:, :2], h2, atol=1e-4)
+
+
+def test_dbm_metrics_subcommand_is_pylearn2_ais(tmp_path, capsys):
+    rbm = RBM(nvis=6, nhid=3, irange=0.5)
+    path = str(tmp_path / "rbm.pkl")
+    serial.save(path, rbm)
+    np.save(tmp_path / "test.npy", np.random.default_rng(0).integers(0, 2, size=(5, 6)))
+    data = f"!obj:pylearn2.datasets.npy_npz.NpyDataset {{file: '{tmp_path / 'test.npy'}'}}"
+    options = ["--chains", "20", "--betas", "50", "--data", data]
+
+    def results(argv):
+        assert main(argv) == 0
+        import re
+
+        return [re.sub(r"\d+\.\d+ s\b", "TIME", line)  # the timings may differ
+                for line in capsys.readouterr().out.splitlines()]
+
+    via_ais = results(["ais", path, *options])
+    assert any(line.startswith("log Z (AIS") for line in via_ais)
+    assert via_ais == results(["dbm-metrics", "ais", path, *options])
+    with pytest.raises(SystemExit):
+        main(["dbm-metrics", "nll", path])

@@ -60,6 +60,8 @@ COMMANDS = {
                              "the persistent negative chains of a saved DBM or RBM"),
     "show-reconstructions": ("pylearn2.scripts.dbm.show_reconstructions",
                              "examples beside a DBM's mean-field reconstructions"),
+    "dbm-metrics": ("pylearn2.scripts.dbm.metrics_command",
+                    "the original's dbm_metrics.py: `dbm-metrics ais MODEL` is `pylearn2 ais`"),
     "top-filters": ("pylearn2.scripts.dbm.top_filters",
                     "a DBM's second-layer units drawn through their strongest first-layer filters"),
     "make-cifar10-gcn-whitened": ("pylearn2.scripts.datasets.make_cifar10_gcn_whitened",
