@@ -201,3 +201,24 @@ def test_device_resident_batches_equal_the_dataset_iterator(monkeypatch):
     assert kept.algorithm._resident[1] is not None and plain.algorithm._resident[1] is None
     for p, q in zip(plain.model.parameters(), kept.model.parameters()):
         torch.testing.assert_close(p, q, rtol=0, atol=0)
+
+
+def test_small_dense_steps_run_on_one_thread_unless_a_count_was_chosen(monkeypatch):
+    from pylearn2.utils import threads
+
+    set_to = []
+    monkeypatch.setattr(threads, "_chosen", [])
+    monkeypatch.setattr(threads, "usable_cores", lambda: 2)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 2)
+    monkeypatch.setattr(torch, "set_num_threads", set_to.append)
+    tiny = [torch.zeros(784, 10), torch.zeros(10)]  # 6 x 20 x 7850 = 0.94 MFLOP per step
+    assert threads.step_flops(tiny, 20) == 6 * 20 * 7850
+    big = [torch.zeros(784, 1000), torch.zeros(1000, 1000)]
+    conv = [torch.zeros(8, 1, 3, 3)]
+    assert threads.step_flops(conv, 20) is None  # a kernel's work is not its size
+    assert not threads.one_thread_for_small_steps(big, 128) and set_to == []
+    assert not threads.one_thread_for_small_steps(conv, 20) and set_to == []
+    assert threads.one_thread_for_small_steps(tiny, 20) and set_to == [1]
+    threads.configure_threads(2)  # --threads 2: the user's count stays
+    set_to.clear()
+    assert not threads.one_thread_for_small_steps(tiny, 20) and set_to == []

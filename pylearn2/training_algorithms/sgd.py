@@ -38,6 +38,7 @@ from pylearn2.training_algorithms.sgd_callbacks import EpochMonitor, PatienceBas
 from pylearn2.utils import distributed
 from pylearn2.utils.compiled import CompiledOrEager
 from pylearn2.utils.exc import ConfigError
+from pylearn2.utils.threads import one_thread_for_small_steps
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +170,8 @@ class SGD(MinibatchAlgorithm):
         self.rule.setup(named)
         self.monitor.add_global_channels(lambda: {"learning_rate": self.learning_rate})
         self.rule.add_channels_to_monitor(self.monitor, self.monitoring_dataset)
+        if self.device_.type == "cpu" and self.batch_size:
+            one_thread_for_small_steps(self.params, self.batch_size)
         self._setup_forward()
 
     def _setup_forward(self) -> None:
