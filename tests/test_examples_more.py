@@ -69,14 +69,20 @@ def test_vae_example(tmp_path, monkeypatch):
 
 
 def test_svhn_maxout_example(tmp_path, monkeypatch):
+    from pylearn2.scripts.svhn_preprocessing import main as svhn_preprocess
+
     rng = np.random.default_rng(0)
+    raw = tmp_path / "format2"
     for name in ("splitted_train", "valid"):
-        os.makedirs(tmp_path / "h5", exist_ok=True)
-        with h5py.File(tmp_path / "h5" / f"{name}_32x32.h5", "w") as f:
+        os.makedirs(raw / "h5", exist_ok=True)
+        with h5py.File(raw / "h5" / f"{name}_32x32.h5", "w") as f:
             f.create_group("Data")
-            f["Data"]["X"] = rng.normal(size=(128, 3072)).astype(np.float32)
+            f["Data"]["X"] = rng.integers(0, 256, size=(128, 3072)).astype(np.float32)
             f["Data"]["y"] = np.eye(10, dtype=np.float32)[rng.integers(0, 10, size=128)]
-    monkeypatch.setenv("SVHN_LOCAL_PATH", str(tmp_path) + "/")
+    # the paper's pipeline: contrast normalisation, then the network on its output
+    assert svhn_preprocess(["--source", str(raw), "--output", str(tmp_path / "gcn_lcn"),
+                            "--sets", "splitted_train", "valid"]) == 0
+    monkeypatch.setenv("SVHN_LOCAL_PATH", str(tmp_path / "gcn_lcn") + "/")
     train = run(tmp_path, "svhn_maxout.yaml", [
         (r"num_channels: (64|128), num_pieces: 2", "num_channels: 8, num_pieces: 2"),
         (r"num_units: 400", "num_units: 10"),
