@@ -103,8 +103,10 @@ class Crafter:
         return self.obj(dotted, dtype=str(value.dtype), broadcastable=(False,) * value.ndim,
                         name=None, numpy_dtype=value.dtype, sparse_grad=False)
 
-    def shared(self, value: Any, name: str | None = None, cuda: bool = False) -> Any:
-        """A Theano shared variable as the original pickled it (float32 value)."""
+    def shared(self, value: Any, name: str | None = None, cuda: bool = False,
+               old_theano: bool = False) -> Any:
+        """A Theano shared variable as the original pickled it (float32 value);
+        ``old_theano``: under the class paths of older Theano releases."""
         self._auto += 1
         value = np.asarray(value, dtype=np.float32)
         if cuda:
@@ -112,6 +114,10 @@ class Crafter:
                                  "theano.sandbox.cuda.type.CudaNdarrayType")
             stored: Any = _CudaNdarray(value, self.functions[
                 "theano.sandbox.cuda.type.CudaNdarray_unpickler"])
+        elif old_theano:
+            var_cls, type_cls = ("theano.compile.sharedvalue.SharedVariable",
+                                 "theano.tensor.basic.TensorType")
+            stored = value
         else:
             var_cls, type_cls = ("theano.tensor.sharedvar.TensorSharedVariable",
                                  "theano.tensor.type.TensorType")

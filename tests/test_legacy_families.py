@@ -310,15 +310,15 @@ def test_maxout_with_randomized_pools_keeps_its_permutation(tmp_path, monkeypatc
 @pytest.mark.parametrize("protocol", [0, 2])
 def test_python2_style_pickle_with_numpy_scalars_converts(tmp_path, monkeypatch, protocol):
     """Byte strings as Python 2 wrote them (no _codecs.encode), numpy scalars in the
-    monitor records and hyperparameters."""
+    monitor records and hyperparameters, shared variables under older Theano paths."""
     rng = np.random.default_rng(10)
     W0, b0, W1, b1 = (rng.normal(size=(4, 3)), rng.normal(size=3), rng.normal(size=(3, 2)),
                       rng.normal(size=2))
     with Crafter(monkeypatch) as c:
         hidden = dense_layer(c, "Sigmoid", "h0", W0, b0, monitor_style="detection")
         top = c.obj(MLP + "Softmax", own_class=True, layer_name="y", n_classes=2,
-                    W=c.shared(W1, "softmax_W"), b=c.shared(b1, "softmax_b"),
-                    max_col_norm=np.float32(1.5))
+                    W=c.shared(W1, "softmax_W", old_theano=True),
+                    b=c.shared(b1, "softmax_b", old_theano=True), max_col_norm=np.float32(1.5))
         mlp = craft_mlp(c, [hidden, top], c.vector_space(4))
         channel = c.obj("pylearn2.monitor.MonitorChannel", doc="nll",
                         val_record=[np.float32(0.7), np.float64(0.5)],

@@ -81,6 +81,9 @@ KNOWN_STANDINS: frozenset[tuple[str, str]] = frozenset(
         "theano.sandbox.cuda.var": ("CudaNdarraySharedVariable",),
         "theano.sandbox.cuda.type": ("CudaNdarrayType",),
         "theano.tensor.type": ("TensorType",),
+        # where older Theano releases kept the same classes
+        "theano.tensor.basic": ("TensorType", "TensorConstant", "TensorVariable"),
+        "theano.compile.sharedvalue": ("SharedVariable",),
         "theano.gof.link": ("Container",),
         "theano.gof.utils": ("scratchpad",),
         "theano.gof.graph": ("Apply",),
