@@ -26,6 +26,7 @@ from pylearn2.train_checks import (
 from pylearn2.train_extensions.base import (
     ExtensionHooks,
     StopReason,
+    extension_output_paths,
     key_mismatch,
     keyed_states,
     load_keyed_states,
@@ -39,6 +40,7 @@ from pylearn2.utils.init_args import InitArgsMixin
 from pylearn2.utils.progress import startup_status
 from pylearn2.utils.protocols import DatasetLike, ModelLike
 from pylearn2.utils.run_lock import OutputLocks, remove_stale_temp_files
+from pylearn2.utils.serial.write_guard import check_output_path
 
 log = logging.getLogger(__name__)
 
@@ -245,6 +247,7 @@ class Train(InitArgsMixin):
         the extensions' ``output_paths()``): a second run that would write any of them
         refuses, naming the path and its holder. Then remove temporary files killed runs
         left. Rank 0 only: the other processes of a torchrun job write nothing."""
+        self._check_yaml_outputs()
         lock = getattr(self, "_run_lock", None)
         if not distributed.is_main() or (lock and lock.held):
             return
@@ -252,6 +255,18 @@ class Train(InitArgsMixin):
         self._run_lock = OutputLocks(paths)
         self._run_lock.acquire()
         remove_stale_temp_files(paths)
+
+    def _check_yaml_outputs(self) -> None:
+        """An experiment built from YAML (it has a ``yaml_src``) may have its extensions
+        write only under the output roots or its save_path's folder
+        (pylearn2.utils.serial.write_guard); one built in Python is not restricted."""
+        if getattr(self, "yaml_src", None) is None:
+            return
+        folder = os.path.dirname(os.path.abspath(self.save_path)) if self.save_path else None
+        for extension in self.extensions:
+            for path in extension_output_paths(extension):
+                check_output_path(path, f"{type(extension).__name__} (in a YAML experiment)",
+                                  extra_roots=[folder])
 
     def release_outputs(self) -> None:
         """Drop the output lock (main_loop does this at the end, however it ends)."""

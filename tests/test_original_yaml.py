@@ -32,6 +32,7 @@ def toy_size(text: str) -> str:
 
 def load(name: str, tmp_path: Path, monkeypatch, shrink: bool):
     monkeypatch.setenv("PYLEARN2_TRAIN_FILE_FULL_STEM", str(tmp_path / Path(name).stem))
+    monkeypatch.setenv("PYLEARN2_OUTPUT_PATH", str(tmp_path))  # where its extensions may write
     text = (ORIGINAL / name).read_text()
     if "%(" in text:
         text = text % dict(TUTORIAL_VALUES, save_path=str(tmp_path))

@@ -30,6 +30,7 @@ import yaml
 from pylearn2.utils import allowlist, limits, serial
 from pylearn2.utils.exc import ConfigError, Pylearn2Error, did_you_mean
 from pylearn2.utils.init_args import effective_parameters
+from pylearn2.utils.serial import write_guard
 from pylearn2.utils.string_utils import preprocess
 
 log = logging.getLogger(__name__)
@@ -217,7 +218,8 @@ def _parse_and_build(text: str, source: str, environ: Mapping[str, str] | None,
     if not instantiate:
         return graph
     try:
-        return _Builder(environ or {}).build(graph)
+        with write_guard.building_yaml(source):  # files written meanwhile: output roots only
+            return _Builder(environ or {}).build(graph)
     except RecursionError:  # e.g. an alias that contains itself (&a [*a])
         raise YAMLConfigError(f"{source}: the document refers to itself through an alias or is "
                               "nested too deeply to build.") from None

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from pylearn2.utils.exc import ConfigError, DataNotFoundError
+from pylearn2.utils.serial.write_guard import check_yaml_write
 
 
 def ensure_tables() -> Any:
@@ -43,6 +44,7 @@ def read_hdf5_data(path: str, start: int | None = None, stop: int | None = None
 def init_hdf5(path: str, shapes: tuple[Any, Any]) -> str:
     """Create ``path`` with zero-filled float32 ``/Data/X`` and ``/Data/y`` of the given shapes."""
     h5py = ensure_tables()
+    check_yaml_write(path, "init_hdf5")
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with h5py.File(path, "w") as f:
         group = f.create_group("Data")

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from pylearn2.utils.serial.write_guard import check_yaml_write
+
 RESCALE_MODES = ("individual", "global", "none")
 # A border that cannot be mistaken for a weight: grey is zero, black/white are the extremes.
 BORDER_COLOUR = (0.16, 0.27, 0.55)
@@ -85,6 +87,7 @@ def save_png(picture: np.ndarray, path: str, scale: int | None = None,
     :func:`auto_scale`, given the width of one ``tile`` when known)."""
     from PIL import Image
 
+    check_yaml_write(path, "save_png")
     if scale is None:
         scale = auto_scale(picture.shape[1], tile)
     image = Image.fromarray(picture)
@@ -214,6 +217,7 @@ class PatchViewer:
         return Image.fromarray((self.image * 255.0).round().astype(np.uint8))
 
     def save(self, path: str) -> None:
+        check_yaml_write(path, "PatchViewer.save")
         self.get_img().save(path)
 
     def show(self) -> None:

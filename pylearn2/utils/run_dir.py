@@ -19,6 +19,8 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from pylearn2.utils.serial.write_guard import check_yaml_write
+
 log = logging.getLogger(__name__)
 
 
@@ -83,6 +85,7 @@ def write_run_json(folder: str, seed: int | None, seeds: dict[str, int],
               "command": list(sys.argv if command is None else command),
               "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **extra}
     path = os.path.join(folder, "run.json")
+    check_yaml_write(path, "write_run_json")
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(record, handle, indent=2)
         handle.write("\n")

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import IO, Any
 
 from pylearn2.utils.exc import ConfigError, ModelFileError
+from pylearn2.utils.serial.write_guard import check_yaml_write
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +33,13 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], Any],
     where the filesystem allows, else a copy); the new file is renamed into place and the
     ``.bak`` removed. If anything fails, the previous file stays at ``path`` and the ``.bak``
     and temporary file are removed. ``'ignore'``: replace atomically without a backup.
-    Missing parent folders are created.
+    Missing parent folders are created. While a YAML document is being built, ``path``
+    must lie under the output roots (pylearn2.utils.serial.write_guard).
     """
     if on_overwrite not in ON_OVERWRITE:
         raise ConfigError(f"on_overwrite must be one of {ON_OVERWRITE}, got {on_overwrite!r}.")
     path = os.fspath(path)
+    check_yaml_write(path, "a library function")
     if os.path.isdir(path):
         raise ModelFileError(f"{path} is a folder; give a file name to save to.")
     folder = os.path.dirname(os.path.abspath(path))
