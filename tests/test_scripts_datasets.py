@@ -226,6 +226,10 @@ def test_download_binarized_mnist_converts_amat_files(http_folder, tmp_path, mon
     for k, X in sets.items():
         np.savetxt(served / f"binarized_mnist_{k}.amat", X, fmt="%d")
     monkeypatch.setenv("PYLEARN2_DATA_PATH", str(tmp_path / "data"))
+    from pylearn2.datasets import official_downloads
+
+    monkeypatch.setattr(official_downloads, "BINARIZED_MNIST_ROWS",
+                        {k: len(X) for k, X in sets.items()})  # the real sets are larger
     assert main(["download-binarized-mnist", "--base-url", url]) == 0
     from pylearn2.datasets.binarized_mnist import BinarizedMNIST
 
@@ -233,9 +237,9 @@ def test_download_binarized_mnist_converts_amat_files(http_folder, tmp_path, mon
         np.testing.assert_array_equal(BinarizedMNIST(k).X, X)
     assert not list((tmp_path / "data" / "binarized_mnist").glob("*.amat"))
     (tmp_path / "data" / "binarized_mnist" / "binarized_mnist_test.npy").unlink()
-    np.savetxt(served / "binarized_mnist_test.amat", np.full((2, 784), 0.5))
+    np.savetxt(served / "binarized_mnist_test.amat", np.full((3, 784), 0.5))
     assert main(["download-binarized-mnist", "--base-url", url]) == 2
-    assert "784 zeros and ones" in capsys.readouterr().err
+    assert "only 0 and 1" in capsys.readouterr().err
 
 
 def test_grbm_smd_make_dataset_writes_whitened_patches_here(cifar10, tmp_path, monkeypatch,
@@ -300,3 +304,22 @@ def test_dataset_files_refuse_crafted_sizes_before_allocating(tmp_path, monkeypa
     monkeypatch.setenv("PYLEARN2_MAX_MEMBER_BYTES", "2000")  # the manifest still fits
     with pytest.raises(ModelFileError, match="DatasetFile: its arrays would take more than 2000"):
         serial.load(str(tmp_path / "big.pkl"))
+
+
+def test_download_option_fetches_the_raw_set_first(cifar10, monkeypatch, capsys):
+    from pylearn2.datasets import official_downloads
+
+    root = cifar10[0]
+    fetched = []
+
+    def fake_download(base_url=None):  # the real one is tested against a loopback mirror
+        fetched.append(base_url)
+        return str(root / "cifar10" / "cifar-10-batches-py")
+
+    monkeypatch.setattr(official_downloads, "download_cifar10", fake_download)
+    work = root / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    assert main(["grbm-smd-make-dataset", "--download", "--num-patches", "20"]) == 0
+    assert fetched == [None] and "Raw data in" in capsys.readouterr().out
+    assert (work / "cifar10_preprocessed_train.pkl").exists()

@@ -36,6 +36,7 @@ class Recipe:
     patches: bool = False  # takes --num-patches
     chunked: bool = False  # takes --chunk-size
     in_working_dir: bool = False  # a tutorial's files: written to the current folder, no README
+    fetch: str | None = None  # the official_downloads function that fetches the raw data
 
 
 def data_path() -> str:
@@ -259,28 +260,30 @@ RECIPES: dict[str, Recipe] = {
     "make_cifar10_gcn_whitened": Recipe(
         "CIFAR-10 contrast normalised (GCN scale 55) and ZCA-whitened",
         os.path.join("cifar10", "pylearn2_gcn_whitened"),
-        _cifar("CIFAR-10", 55.0)),
+        _cifar("CIFAR-10", 55.0), fetch="download_cifar10"),
     "make_cifar10_whitened": Recipe(
         "CIFAR-10 ZCA-whitened", os.path.join("cifar10", "pylearn2_whitened"),
-        _cifar("CIFAR-10", None)),
+        _cifar("CIFAR-10", None), fetch="download_cifar10"),
     "make_cifar100_gcn_whitened": Recipe(
         "CIFAR-100 contrast normalised (GCN scale 55) and ZCA-whitened",
         os.path.join("cifar100", "pylearn2_gcn_whitened"),
-        _cifar("CIFAR-100", 55.0)),
+        _cifar("CIFAR-100", 55.0), fetch="download_cifar100"),
     "make_cifar100_whitened": Recipe(
         "CIFAR-100 ZCA-whitened", os.path.join("cifar100", "whitened"),
-        _cifar("CIFAR-100", None)),
+        _cifar("CIFAR-100", None), fetch="download_cifar100"),
     "make_cifar100_patches": Recipe(
         "6x6 contrast-normalised, whitened patches of the CIFAR-100 train set",
         os.path.join("cifar100", "cifar100_patches"),
-        _patches(_cifar100_train, "the CIFAR-100 train set", 6, {}), patches=True),
+        _patches(_cifar100_train, "the CIFAR-100 train set", 6, {}), patches=True,
+        fetch="download_cifar100"),
     "make_cifar100_patches_8x8": Recipe(
         "8x8 contrast-normalised, whitened patches of the CIFAR-100 train set",
         os.path.join("cifar100", "cifar100_patches_8x8"),
-        _patches(_cifar100_train, "the CIFAR-100 train set", 8, _COATES_GCN), patches=True),
+        _patches(_cifar100_train, "the CIFAR-100 train set", 8, _COATES_GCN), patches=True,
+        fetch="download_cifar100"),
     "make_downsampled_stl10": Recipe(
         "STL-10 downsampled to 32x32 and centred", STL_DOWNSAMPLED, _make_downsampled_stl10,
-        chunked=True),
+        chunked=True, fetch="download_stl10"),
     "make_stl10_whitened": Recipe(
         "downsampled STL-10, ZCA-whitened", os.path.join("stl10", "stl10_32x32_whitened"),
         _make_stl10_whitened),
@@ -297,11 +300,11 @@ RECIPES: dict[str, Recipe] = {
     "grbm_smd_make_dataset": Recipe(
         "the GRBM tutorial's data: 8x8 contrast-normalised, whitened CIFAR-10 patches "
         "(tutorials/grbm_smd/make_dataset.py)", ".", _make_grbm_smd_dataset, patches=True,
-        in_working_dir=True),
+        in_working_dir=True, fetch="download_cifar10"),
     "lcc_tangents_make_dataset": Recipe(
         "the local-coordinate-coding data: centred, contrast-normalised CIFAR-10 projected on "
         "its top principal components (lcc_tangents/make_dataset.py)", ".",
-        _make_lcc_tangents_dataset, in_working_dir=True),
+        _make_lcc_tangents_dataset, in_working_dir=True, fetch="download_cifar10"),
 }
 DEFAULT_PATCHES = {"grbm_smd_make_dataset": 150_000}
 
@@ -324,6 +327,10 @@ def make_parser(name: str) -> argparse.ArgumentParser:
     if name == "lcc_tangents_make_dataset":
         parser.add_argument("--num-components", type=int, default=512, metavar="N",
                             help="principal components kept (default 512)")
+    if recipe.fetch:
+        parser.add_argument("--download", action="store_true",
+                            help="first fetch the raw dataset from its official site "
+                                 "(MD5-checked; skipped when it is already unpacked)")
     if recipe.chunked:
         parser.add_argument("--chunk-size", type=int, default=10000, metavar="N",
                             help="unlabelled images loaded at a time (default 10000)")
@@ -341,6 +348,10 @@ def run_recipe(name: str, argv: Sequence[str] | None = None) -> int:
         default = os.getcwd() if recipe.in_working_dir else os.path.join(data_path(),
                                                                          recipe.out_dir)
         out_dir = args.out_dir or default
+        if getattr(args, "download", False):
+            from pylearn2.datasets import official_downloads
+
+            print(f"Raw data in {getattr(official_downloads, recipe.fetch)()}")
         os.makedirs(out_dir, exist_ok=True)
         print(f"Writing into {out_dir}")
         description = recipe.make(args, out_dir)
