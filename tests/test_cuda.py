@@ -1,5 +1,6 @@
 """CUDA checks (marked ``cuda``; skipped without a CUDA device). benchmarks/gpu_check.sh
-runs them on a GPU machine: device-resident training data, every conv layer on CUDA
+runs them on a GPU machine: device-resident training data, prefetched batches from
+pinned memory when the data exceed the device budget, every conv layer on CUDA
 matching its CPU result, a bf16 autocast run, and a model saved on the GPU loading on CPU.
 
 The comparisons are written as functions of the device so that they can also be run on
@@ -87,6 +88,26 @@ def test_training_data_stays_on_the_device_and_trains_as_on_cpu():
     gpu.main_loop()
     resident = gpu.algorithm._resident[1]
     assert resident is not None and all(t.is_cuda for t in resident.tensors)
+    for p, q in zip(cpu.model.parameters(), gpu.model.parameters()):
+        torch.testing.assert_close(q.cpu(), p, rtol=1e-4, atol=1e-5)
+
+
+def test_data_over_the_device_budget_comes_prefetched_from_pinned_memory(monkeypatch):
+    from pylearn2.training_algorithms import resident_data
+
+    pinned = []
+    original = resident_data.BatchPrefetcher._fill
+
+    def spy(self, ready, stop):
+        pinned.append(self.pin)
+        original(self, ready, stop)
+
+    monkeypatch.setattr(resident_data.BatchPrefetcher, "_fill", spy)
+    monkeypatch.setenv("PYLEARN2_DEVICE_DATA_MIB", "0")  # not resident
+    cpu, gpu = _job("cpu"), _job("cuda")
+    cpu.main_loop()
+    gpu.main_loop()
+    assert gpu.algorithm._resident[1] is None and pinned and all(pinned)
     for p, q in zip(cpu.model.parameters(), gpu.model.parameters()):
         torch.testing.assert_close(q.cpu(), p, rtol=1e-4, atol=1e-5)
 

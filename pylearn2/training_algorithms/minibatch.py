@@ -19,7 +19,11 @@ import torch
 from pylearn2.monitor import Monitor
 from pylearn2.space import CompositeSpace
 from pylearn2.train_extensions.base import ExtensionHooks
-from pylearn2.training_algorithms.resident_data import ResidentData
+from pylearn2.training_algorithms.resident_data import (
+    BatchPrefetcher,
+    ResidentData,
+    prefetch_wanted,
+)
 from pylearn2.training_algorithms.training_algorithm import TrainingAlgorithm, reconcile_batch_size
 from pylearn2.utils import distributed
 from pylearn2.utils.device import model_dtype, resolve_device, to_device
@@ -147,6 +151,8 @@ class MinibatchAlgorithm(TrainingAlgorithm):
                 num_batches=self.batches_per_iter, rng=self.rng, data_specs=self.data_specs,
                 return_tuple=True,
             )
+            if prefetch_wanted(dataset, self.device_):  # next batch gathered meanwhile
+                iterator = BatchPrefetcher(iterator, pin=self.device_.type == "cuda")
         for batch in iterator:
             data, total, local = self._prepare_batch(batch)
             yield data, total, local
