@@ -221,7 +221,7 @@ class Train(InitArgsMixin):
         if self.save_path is None:  # resolved here: PYLEARN2_TRAIN_PHASE is set per phase
             self.save_path = self._default_save_path()
         if not dry_run:
-            self._lock_outputs()
+            self.lock_outputs()
             prepare_run_outputs(self, resume=getattr(self, "_resume_requested", False))
         self.monitor = Monitor.get_monitor(self.model)
         self.monitor.start_clock()
@@ -242,11 +242,13 @@ class Train(InitArgsMixin):
         with torch.no_grad():
             self.model.enforce_constraints()
 
-    def _lock_outputs(self) -> None:
+    def lock_outputs(self) -> None:
         """Take the advisory lock ``<path>.lock`` on every output (model, checkpoint, CSV,
         the extensions' ``output_paths()``): a second run that would write any of them
         refuses, naming the path and its holder. Then remove temporary files killed runs
-        left. Rank 0 only: the other processes of a torchrun job write nothing."""
+        left. Rank 0 only: the other processes of a torchrun job write nothing. Called by
+        setup (not in a dry run); a tool that moves or writes outputs before main_loop
+        calls it first (idempotent; main_loop releases the locks when it ends)."""
         self._check_yaml_outputs()
         lock = getattr(self, "_run_lock", None)
         if not distributed.is_main() or (lock and lock.held):

@@ -230,3 +230,33 @@ def test_the_refusal_names_another_process_its_host_and_command(tmp_path):
         child.wait()
     small_job(tmp_path / "run.pkl", epochs=1).main_loop()  # the kernel dropped the dead lock
     assert (tmp_path / "run.pkl").exists()
+
+
+def test_a_second_pylearn2_train_moves_nothing_of_a_run_that_holds_the_outputs(tmp_path, capsys):
+    from pylearn2.scripts import cli
+
+    config = tmp_path / "exp.yaml"
+    config.write_text("""\
+!obj:pylearn2.train.Train {
+    dataset: &d !obj:pylearn2.datasets.digits.Digits { which_set: 'train', stop: 40 },
+    model: !obj:pylearn2.models.mlp.MLP { nvis: 64, layers: [
+        !obj:pylearn2.models.mlp.Softmax { layer_name: 'y', n_classes: 10, irange: 0.1 }] },
+    algorithm: !obj:pylearn2.training_algorithms.sgd.SGD { learning_rate: 0.1, batch_size: 20,
+        termination_criterion: !obj:pylearn2.termination_criteria.EpochCounter { max_epochs: 1 } },
+    save_path: "${PYLEARN2_TRAIN_DIR}exp.pkl", save_freq: 1,
+}
+""")
+    assert cli.main(["train", "-q", str(config)]) == 0
+    first = (tmp_path / "exp.pkl").read_bytes()
+    holder = RunLock(str(tmp_path / "exp.pkl"))  # that run is still going
+    holder.acquire()
+    try:
+        assert cli.main(["train", "-q", str(config)]) == 2
+        assert f"exp.pkl is in use by another run (pid {os.getpid()}" in capsys.readouterr().err
+    finally:
+        holder.release()
+    # its outputs stay where they are: nothing numbered away, nothing rewritten
+    assert (tmp_path / "exp.pkl").read_bytes() == first
+    assert not list(tmp_path.glob("exp.1.*"))
+    assert cli.main(["train", "-q", str(config)]) == 0  # free again: the earlier run is kept
+    assert (tmp_path / "exp.1.pkl").read_bytes() == first

@@ -132,6 +132,7 @@ def _prepare_outputs(job, experiment, nodes, args: argparse.Namespace, phase: in
     resolved = resolved_yaml_path(job, experiment.run_dir, stem)
     from pylearn2.utils import distributed
 
+    job.lock_outputs()  # before anything is moved: a run still writing here refuses this one
     if not args.resume and distributed.is_main():
         keep_earlier_outputs(output_paths(job) + [resolved])
     job.outputs_prepared = True  # Train.setup need not check or move them again
