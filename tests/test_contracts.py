@@ -143,6 +143,10 @@ EXAMPLE_ARGS: dict[str, Callable[[], dict[str, Any]]] = {
     "models.dbm.dbm.DBM": lambda: _dbm_args(),
     "models.dbm.ising.IsingHidden": lambda: {"dim": 3, "layer_name": "h", "irange": 0.1},
     "models.dbm.ising.IsingVisible": lambda: {"nvis": 4},
+    "models.dbm.ising.BoltzmannIsingVisible": lambda: {"nvis": 4},
+    "models.dbm.ising.BoltzmannIsingHidden": lambda: {"dim": 3, "layer_name": "h",
+                                                      "layer_below": _boltzmann_visible(),
+                                                      "irange": 0.1},
     "models.dbm.layer.BinaryVector": lambda: {"nvis": 4},
     "models.dbm.composite_layer.CompositeLayer": lambda: {
         "layer_name": "c", "components": [_bvmp("c0"), _bvmp("c1")]},
@@ -284,6 +288,12 @@ def _conv(**extra):
 
 def _torch_linear():
     return torch.nn.Linear(4, 2)
+
+
+def _boltzmann_visible():
+    from pylearn2.models.dbm.ising import BoltzmannIsingVisible
+
+    return BoltzmannIsingVisible(nvis=4)
 
 
 def _bvmp(name):

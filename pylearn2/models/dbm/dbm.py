@@ -52,6 +52,8 @@ class DBM(Model):
         self.rng = np.random.default_rng([int(s) for s in np.atleast_1d(seed)])
         below = visible_layer
         for layer in hidden_layers:
+            if hasattr(layer, "link_below"):  # layers that use the one below's parameters
+                layer.link_below(below)
             layer.set_input_space(_input_description(below, layer), self.rng)
             below = layer
         self.inference_procedure = inference_procedure or WeightDoubling()

@@ -538,6 +538,13 @@ class BVMP_Gaussian(BinaryVectorMaxPool):
         # a plain attribute, not a submodule: the DBM owns the visible layer's parameters
         self.__dict__["input_layer"] = input_layer
 
+    def link_below(self, below: Any) -> None:
+        """Use the DBM's own visible layer (a rebuilt model file passes a copy)."""
+        if not isinstance(below, GaussianVisLayer):
+            raise ConfigError(f"{self.layer_name!r}: BVMP_Gaussian must sit right above a "
+                              f"GaussianVisLayer, got {type(below).__name__}.")
+        self.__dict__["input_layer"] = below
+
     def _scaled(self, state_below: torch.Tensor) -> torch.Tensor:
         return state_below * self.input_layer.beta
 
