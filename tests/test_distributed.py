@@ -1,4 +1,5 @@
-"""Data-parallel SGD and BGD across two processes equal one process with the combined batch."""
+"""Data-parallel SGD and BGD across two processes equal one process with the combined batch,
+and a checkpoint resumes on another process count (2 -> 1, 1 -> 2) at the same global batch."""
 
 import json
 import os
@@ -24,16 +25,16 @@ def monitoring_data():
     return DenseDesignMatrix(X=X, y=(X[:, 1:2] > 0).astype(np.int64), y_labels=2)
 
 
-def make_algorithm(kind, batch_size):
+def make_algorithm(kind, batch_size, epochs=None):
     if kind == "bgd":
         return BGD(batch_size=batch_size, conjugate=True, updates_per_batch=3, device="cpu",
-                   line_search_mode="exhaustive", termination_criterion=EpochCounter(2))
+                   line_search_mode="exhaustive", termination_criterion=EpochCounter(epochs or 2))
     return SGD(learning_rate=0.1, batch_size=batch_size, device="cpu",
                learning_rule=Momentum(0.5), monitoring_dataset={"valid": monitoring_data()},
-               termination_criterion=EpochCounter(3))
+               termination_criterion=EpochCounter(epochs or 3, new_epochs=False))
 
 
-def make_job(batch_size, save_path=None, kind="sgd"):
+def make_job(batch_size, save_path=None, kind="sgd", epochs=None):
     rng = np.random.default_rng(0)
     # SGD: 46 = 4 full global batches of 10 + 6. BGD: 45 = 24 + 21, and the short batch
     # splits 11/10, so averaging over processes must weight by slice size.
@@ -43,15 +44,17 @@ def make_job(batch_size, save_path=None, kind="sgd"):
                                           Softmax(n_classes=2, layer_name="y", irange=0.2)])
     return Train(dataset=DenseDesignMatrix(X=X, y=y, y_labels=2), model=model,
                  save_path=save_path, save_freq=1 if save_path else 0,
-                 algorithm=make_algorithm(kind, batch_size))
+                 algorithm=make_algorithm(kind, batch_size, epochs))
 
 
-def worker(rank, port, out_dir, kind="sgd", batch_size=5):
+def worker(rank, port, out_dir, kind="sgd", batch_size=5, epochs=None, resume=False,
+           save_name="ddp.pkl"):
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE="2",
                       RANK=str(rank), LOCAL_RANK=str(rank))
     torch.set_num_threads(1)
-    job = make_job(batch_size=batch_size, save_path=os.path.join(out_dir, "ddp.pkl"), kind=kind)
-    job.main_loop()
+    job = make_job(batch_size=batch_size, save_path=os.path.join(out_dir, save_name), kind=kind,
+                   epochs=epochs)
+    job.main_loop(resume=resume)
     torch.save({k: v.clone() for k, v in job.model.state_dict().items()},
                os.path.join(out_dir, f"rank{rank}.pt"))
     records = {n: c.val_record for n, c in job.model.monitor.channels.items()
@@ -128,3 +131,37 @@ def test_monitor_gives_each_process_its_slice_of_every_batch(monkeypatch):
     for name in ("valid_objective", "valid_y_misclass", "valid_y_nll"):
         combined = (local[0][0][name] + local[1][0][name]) / 23
         assert combined == pytest.approx(expected[name], rel=1e-6)  # float32 per batch
+
+
+def assert_same_run(state, records, reference):
+    """Parameters ``state`` and monitoring ``records`` equal the reference run's, within
+    the rounding of averaging per-process gradients."""
+    for name, value in reference.model.state_dict().items():
+        torch.testing.assert_close(state[name], value, rtol=1e-5, atol=1e-6)
+    for name in ("valid_objective", "valid_y_misclass"):
+        np.testing.assert_allclose(records[name],
+                                   reference.model.monitor.channels[name].val_record, rtol=1e-5)
+
+
+@pytest.mark.slow  # subprocesses
+def test_checkpoint_of_two_processes_resumes_on_one_and_back(tmp_path):
+    """2 processes x batch 5 for 2 epochs, resumed by 1 process x batch 10 for a third;
+    and 1 x 10 for 2 epochs, resumed by 2 x 5: both end as 3 uninterrupted epochs of one
+    process at batch 10 (the same global batch), checkpoints holding nothing per process."""
+    reference = make_job(batch_size=10, epochs=3)
+    reference.main_loop()
+
+    mp.spawn(worker, args=(free_port(), str(tmp_path), "sgd", 5, 2, False, "two.pkl"),
+             nprocs=2, join=True)
+    one = make_job(batch_size=10, save_path=str(tmp_path / "two.pkl"), epochs=3)
+    one.main_loop(resume=True)
+    assert one.resumed and one.model.monitor.get_epochs_seen() == 3
+    assert_same_run(one.model.state_dict(),
+                    {n: c.val_record for n, c in one.model.monitor.channels.items()}, reference)
+
+    make_job(batch_size=10, save_path=str(tmp_path / "one.pkl"), epochs=2).main_loop()
+    mp.spawn(worker, args=(free_port(), str(tmp_path), "sgd", 5, 3, True, "one.pkl"),
+             nprocs=2, join=True)
+    records = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in range(2)]
+    assert records[0] == records[1] and len(records[0]["valid_objective"]) == 4
+    assert_same_run(torch.load(tmp_path / "rank0.pt"), records[0], reference)
