@@ -16,7 +16,12 @@ from pylearn2.scripts._common import run_cli
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pylearn2 convert",
-        description="Convert a model pickled by the original Pylearn2 into a model file.")
+        description="Convert a model pickled by the original Pylearn2 into a model file. "
+                    "Reads MLPs (dense, softmax, maxout, bc01/c01b convolutional, local and "
+                    "structural layers), softmax regression, autoencoders (denoising, "
+                    "contractive, deep/stacked), RBMs, k-means and DBMs; anything else, and "
+                    "any global outside the known classes, is refused by name without "
+                    "running it (docs/convert.md).")
     parser.add_argument("old", help="the original's .pkl file (read safely, never executed)")
     parser.add_argument("new", help="where to save the converted model")
     return parser
