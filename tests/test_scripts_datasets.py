@@ -259,7 +259,6 @@ def test_grbm_smd_make_dataset_writes_whitened_patches_here(cifar10, tmp_path, m
     assert eigs.max() < 1 and (eigs > 0.5).sum() >= 50
 
 
-@pytest.mark.slow  # a 3072 x 3072 eigendecomposition
 def test_lcc_tangents_make_dataset_projects_on_principal_components(cifar10, tmp_path):
     root, train, _, test = cifar10
     out = tmp_path / "lcc"
