@@ -5,7 +5,6 @@ float64 numpy references of the original's formulas computed from the same weigh
 from __future__ import annotations
 
 import os
-import pickle
 
 import numpy as np
 import pytest
@@ -222,15 +221,17 @@ class _Canary:
 
 
 @PROTOCOLS
+@pytest.mark.parametrize("python2", [False, True])
 @pytest.mark.parametrize("family", ["dbm", "maxout_conv", "deep_ae"])
 def test_hostile_content_in_the_new_families_is_refused_unrun(tmp_path, monkeypatch, protocol,
-                                                             family):
+                                                             python2, family):
     canary = tmp_path / "canary_created"
     with Crafter(monkeypatch) as c:
         bomb = _Canary(str(canary))
         if family == "dbm":
             visible = c.obj("pylearn2.models.dbm.layer.BinaryVector", nvis=2, bias=bomb)
-            obj = craft_dbm(c, visible, [bvmp_layer(c, "h0", np.ones((2, 2)), np.ones(2), 1, 2)], 1)
+            hidden = bvmp_layer(c, "h0", np.ones((2, 2)), np.ones(2), 1, 2)
+            obj = craft_dbm(c, visible, [hidden], 1)
         elif family == "maxout_conv":
             layer = c.obj("pylearn2.models.maxout.MaxoutConvC01B", layer_name="h0",
                           input_normalization=bomb)
@@ -238,7 +239,8 @@ def test_hostile_content_in_the_new_families_is_refused_unrun(tmp_path, monkeypa
         else:
             obj = c.obj("pylearn2.models.autoencoder.DeepComposedAutoencoder",
                         autoencoders=[bomb])
-        blob = pickle.dumps(obj, protocol=protocol)
+        blob = c.dumps(obj, protocol, python2=python2)
+    assert b"system" in blob
     path = write_pickle(tmp_path, blob)
     with pytest.raises(UnsafeObjectError, match="system"):
         convert_file(path)
