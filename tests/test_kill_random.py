@@ -28,7 +28,7 @@ from pylearn2.utils import serial
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(os.name != "posix", reason="SIGKILL and fcntl are POSIX")]
 
-EPOCHS = 8
+EPOCHS = 10
 EXPERIMENT = f"""\
 !obj:pylearn2.train.Train {{
     dataset: &train !obj:pylearn2.datasets.digits.Digits {{ which_set: 'train', stop: 200 }},
@@ -142,7 +142,7 @@ def test_random_sigkills_mid_save_and_resume_give_the_uninterrupted_result(tmp_p
                     break
             time.sleep(float(rng.uniform(0.0, SAVE_DELAY)))
         else:  # anywhere at all: training, monitoring, the CSV row, a save
-            time.sleep(float(rng.uniform(0.0, 1.5)))
+            time.sleep(float(rng.uniform(0.0, 1.2)))
         if child.poll() is not None:
             break
         child.send_signal(signal.SIGKILL)
