@@ -16,6 +16,7 @@ gradient of the energy functional (the variational lower bound on log p(v)) with
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -25,9 +26,12 @@ import torch
 import torch.nn.functional as F
 
 from pylearn2.models.model import Model
+from pylearn2.models.s3c_local_rf import local_rf_weights
 from pylearn2.space import VectorSpace
 from pylearn2.utils.exc import ConfigError
 from pylearn2.utils.init_args import InitArgsMixin
+
+logger = logging.getLogger(__name__)
 
 
 def reflection_clip(S_hat: torch.Tensor, new_S_hat: torch.Tensor, rho: float = 0.5):
@@ -115,20 +119,48 @@ class E_Step(InitArgsMixin):
         own = HS * m.w()  # add back each unit's own contribution
         return var_s1 * (m.alpha * m.mu + residual @ BW + own)
 
+    def infer_H_hat_presigmoid(self, V: torch.Tensor, H_hat: torch.Tensor,
+                               S_hat: torch.Tensor) -> torch.Tensor:
+        """The spikes' update before the sigmoid, for the current slabs S_hat (damped or
+        clipped ones included): the change in the energy functional when h_i goes from 0
+        to 1 with the rest of q held fixed."""
+        m = self.model
+        w = m.w()
+        HS = H_hat * S_hat
+        residual = V - HS @ m.W.T
+        data = (residual @ (m.W * m.B[:, None])) * S_hat + w * H_hat * S_hat.pow(2)
+        data = data - 0.5 * w * S_hat.pow(2)
+        prior = (-0.5 * m.alpha * S_hat.pow(2) + m.alpha * S_hat * m.mu
+                 - 0.5 * m.alpha * m.mu.pow(2))
+        return data + prior + m.bias_hid + 0.5 * torch.log(m.alpha / (m.alpha + w))
+
     def infer_H_hat(self, V: torch.Tensor, H_hat: torch.Tensor, S_hat: torch.Tensor
                     ) -> torch.Tensor:
-        """Parallel spike update given the slabs (each S_hat_i the optimum given the rest)."""
+        """Parallel spike update given the slabs."""
+        return torch.sigmoid(self.infer_H_hat_presigmoid(V, H_hat, S_hat))
+
+    def _recycled(self, name: str, V: torch.Tensor) -> torch.Tensor | None:
         m = self.model
-        _, var_s1 = self.variances()
-        z = (m.bias_hid + 0.5 * torch.log(var_s1 * m.alpha) + 0.5 * S_hat.pow(2) / var_s1
-             - 0.5 * m.alpha * m.mu.pow(2))
-        return torch.sigmoid(z)
+        if getattr(m, "recycle_q", 0) and V.shape[0] == m.recycle_q:
+            return getattr(m, name)
+        return None
 
     def init_H_hat(self, V: torch.Tensor) -> torch.Tensor:
+        """The prior, or with ``recycle_q`` the spikes the last E-step of a batch that
+        size ended with."""
+        recycled = self._recycled("prev_H", V)
+        if recycled is not None:
+            return recycled
         return torch.sigmoid(self.model.bias_hid).expand(V.shape[0], -1)
 
     def init_S_hat(self, V: torch.Tensor) -> torch.Tensor:
+        recycled = self._recycled("prev_S", V)
+        if recycled is not None:
+            return recycled
         return self.model.mu.expand(V.shape[0], -1)
+
+    def _schedules(self):
+        return zip(self.h_new_coeff_schedule, self.s_new_coeff_schedule)
 
     def infer(self, V: torch.Tensor, return_history: bool = False):
         var_s0, var_s1 = self.variances()
@@ -138,7 +170,7 @@ class E_Step(InitArgsMixin):
             return {"H_hat": H, "S_hat": S, "var_s0_hat": var_s0, "var_s1_hat": var_s1}
 
         history = [obs()]
-        for h_coeff, s_coeff in zip(self.h_new_coeff_schedule, self.s_new_coeff_schedule):
+        for h_coeff, s_coeff in self._schedules():
             new_S = self.infer_S_hat(V, H, S)
             if self.clip_reflections:
                 new_S = reflection_clip(S, new_S, self.rho)
@@ -165,6 +197,21 @@ class E_Step(InitArgsMixin):
         return out
 
 
+class E_Step_Scan(E_Step):
+    """:class:`E_Step` whose damping schedules are tensors (the original ran them in a
+    scan over shared variables): they can be changed in place between calls, e.g.
+    ``e_step.h_new_coeff_schedule[:] = 0.5``, keeping their length. Same arguments and
+    the same updates as E_Step. The S3C model's state_dict keeps the current schedules."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.h_new_coeff_schedule = torch.tensor(self.h_new_coeff_schedule, dtype=torch.float64)
+        self.s_new_coeff_schedule = torch.tensor(self.s_new_coeff_schedule, dtype=torch.float64)
+
+    def _schedules(self):
+        return zip(self.h_new_coeff_schedule.tolist(), self.s_new_coeff_schedule.tolist())
+
+
 class Grad_M_Step(InitArgsMixin):
     """One gradient step on ``-(mean energy functional)`` plus penalties, q held fixed.
 
@@ -188,7 +235,8 @@ class Grad_M_Step(InitArgsMixin):
 
     def objective(self, model: Any, V: torch.Tensor, obs: dict) -> torch.Tensor:
         fixed = {k: v.detach() for k, v in obs.items() if k in ("H_hat", "S_hat")}
-        var_s0, var_s1 = model.e_step.variances()
+        # q is held fixed, its variances included (the original's sufficient statistics)
+        var_s0, var_s1 = (v.detach() for v in model.e_step.variances())
         value = -model.energy_functional_batch(V, var_s0_hat=var_s0, var_s1_hat=var_s1,
                                                 **fixed).mean()
         value = value + self.p_penalty * torch.sigmoid(model.bias_hid).mean()
@@ -220,9 +268,17 @@ class S3C(Model):
     disable_W_update : learn only the prior. monitor_stats : sufficient statistics to
     monitor; monitor_functional : monitor the energy functional. max_epochs : epochs of
     self-training (an addition; the original relied on a training algorithm).
-    Other original arguments (local_rf_*, recycle_q, debug_m_step, print_interval,
-    stop_after_hack, monitor_params, monitor_norms) are not available: giving a
-    non-default value is an error.
+    recycle_q : nonzero (the batch size): each E-step on a batch of that size starts from
+        the previous one's result (meant for training on the same batch repeatedly).
+    local_rf_src, local_rf_shape, local_rf_stride or local_rf_max_shape,
+    local_rf_draw_patches : local receptive field initial weights on local_rf_src's
+        images (:mod:`pylearn2.models.s3c_local_rf`).
+    monitor_params : parameters whose min/mean/max to monitor (mu and W add |mu| and the
+        column norms). monitor_norms : monitor W's column norms right after each M step.
+    debug_m_step : monitor ``m_step_diff``, the change of the last batch's energy
+        functional across its M step (positive when the step helped).
+    print_interval : log progress every that many examples. stop_after_hack : stop
+        self-training after that many examples.
     """
 
     def __init__(self, nvis: int, nhid: int, irange: float, init_bias_hid: Any, init_B: Any,
@@ -234,15 +290,32 @@ class S3C(Model):
                  seed: Any = None, disable_W_update: bool = False,
                  constrain_W_norm: bool = False, random_patches_src: Any = None,
                  init_unit_W: bool | None = None, recycle_q: int = 0,
-                 local_rf_src: Any = None, debug_m_step: bool = False,
+                 local_rf_src: Any = None, local_rf_shape: Sequence[int] | None = None,
+                 local_rf_max_shape: Sequence[int] | None = None,
+                 local_rf_stride: Sequence[int] | None = None,
+                 local_rf_draw_patches: bool = False, monitor_params: Sequence[str] | None = None,
+                 monitor_norms: bool = False, debug_m_step: bool = False,
+                 print_interval: int = 10000, stop_after_hack: int | None = None,
                  max_epochs: int = 1, batch_size: int = 100) -> None:
         super().__init__()
-        if recycle_q or local_rf_src is not None or debug_m_step:
-            raise ConfigError("S3C: recycle_q, local_rf_src and debug_m_step are not available.")
         if e_step is None:
             raise ConfigError("S3C needs an e_step (e.g. !obj:pylearn2.models.s3c.E_Step "
                               "{h_new_coeff_schedule: [.1, .2, .3, .4, .5]}).")
-        self.nvis, self.nhid, self.irange = int(nvis), int(nhid), float(irange)
+        if random_patches_src is not None and local_rf_src is not None:
+            raise ConfigError("S3C: give random_patches_src or local_rf_src, not both.")
+        if init_unit_W is not None and not init_unit_W and constrain_W_norm:
+            raise ConfigError("S3C: init_unit_W: False contradicts constrain_W_norm: True.")
+        unknown = set(monitor_params or []) - {"W", "bias_hid", "alpha", "mu", "B_driver"}
+        if unknown:
+            raise ConfigError(f"S3C monitor_params: unknown parameters {sorted(unknown)}; "
+                              "choose from W, bias_hid, alpha, mu, B_driver.")
+        self.nvis, self.nhid = int(nvis), int(nhid)
+        self.irange = None if irange is None else float(irange)
+        self.recycle_q = int(recycle_q)
+        self.monitor_params, self.monitor_norms = list(monitor_params or []), bool(monitor_norms)
+        self.debug_m_step, self.print_interval = bool(debug_m_step), int(print_interval)
+        self.stop_after_hack = stop_after_hack
+        self.examples_seen = 0
         self.min_B, self.max_B = float(min_B), float(max_B)
         self.min_alpha, self.max_alpha = float(min_alpha), float(max_alpha)
         self.min_mu, self.max_mu = float(min_mu), float(max_mu)
@@ -255,6 +328,11 @@ class S3C(Model):
         rng = np.random.default_rng([1, 2, 3] if seed is None else np.atleast_1d(seed).tolist())
         if random_patches_src is not None:
             W = np.asarray(random_patches_src.get_design_matrix()[:self.nhid], float).T
+        elif local_rf_src is not None:
+            W = local_rf_weights(local_rf_src, self.nhid, local_rf_shape, rng, self.irange,
+                                 local_rf_stride, local_rf_max_shape, local_rf_draw_patches)
+        elif self.irange is None:
+            raise ConfigError("S3C needs irange (or random_patches_src / local_rf_src).")
         else:
             W = rng.uniform(-self.irange, self.irange, (self.nvis, self.nhid))
         if constrain_W_norm or init_unit_W:
@@ -268,6 +346,14 @@ class S3C(Model):
         self.B_driver = torch.nn.Parameter(vec(init_B, 1 if self.tied_B else self.nvis))
         self.input_space = VectorSpace(self.nvis)
         self.output_space = VectorSpace(self.nhid)
+        # recycle_q: the last E-step's spikes and slabs start the next one (same batch)
+        self.register_buffer("prev_H", None if not self.recycle_q else
+                             torch.sigmoid(self.bias_hid.detach()).expand(self.recycle_q, -1)
+                             .clone())
+        self.register_buffer("prev_S", None if not self.recycle_q else
+                             self.mu.detach().expand(self.recycle_q, -1).clone())
+        self.register_buffer("m_step_diff", torch.zeros(()))
+        self.register_buffer("post_solve_norms", torch.zeros(self.nhid))
         self.e_step.register_model(self)
 
     # -- the model ------------------------------------------------------------------------
@@ -318,11 +404,29 @@ class S3C(Model):
     def learn_mini_batch(self, X: torch.Tensor) -> None:
         with torch.no_grad():
             obs = self.get_hidden_obs(X)
+            if self.recycle_q:
+                if X.shape[0] != self.recycle_q:
+                    raise ConfigError(f"S3C recycle_q={self.recycle_q} but a batch has "
+                                      f"{X.shape[0]} examples; make them equal.")
+                self.prev_H, self.prev_S = obs["H_hat"].clone(), obs["S_hat"].clone()
+            before = self.energy_functional_batch(X, **obs).mean() if self.debug_m_step else None
         value = self.m_step.objective(self, X, obs)
         params = [p for p in self.parameters() if p.requires_grad]
         grads = dict(zip(params, torch.autograd.grad(value, params)))
         self.m_step.apply(self, grads)
+        with torch.no_grad():
+            self.post_solve_norms.copy_(self.W.norm(dim=0))
         self.enforce_constraints()
+        if before is not None:
+            with torch.no_grad():
+                var_s0, var_s1 = self.e_step.variances()
+                after = self.energy_functional_batch(X, obs["H_hat"], obs["S_hat"], var_s0,
+                                                     var_s1).mean()
+                self.m_step_diff.copy_(after - before)
+        previous = self.examples_seen
+        self.examples_seen += int(X.shape[0])
+        if self.examples_seen // self.print_interval > previous // self.print_interval:
+            logger.info("S3C: %d examples seen", self.examples_seen)
 
     def train_all(self, dataset: Any) -> None:
         X = torch.as_tensor(np.asarray(dataset.get_design_matrix()), dtype=self.W.dtype)
@@ -331,6 +435,8 @@ class S3C(Model):
         self.epochs_done += 1
 
     def continue_learning(self) -> bool:
+        if self.stop_after_hack is not None and self.examples_seen > int(self.stop_after_hack):
+            return False
         return self.epochs_done < self.max_epochs
 
     def has_constraints(self) -> bool:
@@ -348,11 +454,21 @@ class S3C(Model):
     def state_dict(self, *args: Any, **kwargs: Any):
         state = super().state_dict(*args, **kwargs)
         state["epochs_done"] = torch.tensor(self.epochs_done)
+        state["examples_seen"] = torch.tensor(self.examples_seen)
+        if isinstance(self.e_step, E_Step_Scan):
+            state["e_step.h_new_coeff_schedule"] = self.e_step.h_new_coeff_schedule.clone()
+            state["e_step.s_new_coeff_schedule"] = self.e_step.s_new_coeff_schedule.clone()
         return state
 
     def load_state_dict(self, state: Any, strict: bool = True, assign: bool = False):
         state = dict(state)
         self.epochs_done = int(state.pop("epochs_done", 0))
+        self.examples_seen = int(state.pop("examples_seen", 0))
+        for key in ("m_step_diff", "post_solve_norms"):  # files saved before these existed
+            state.setdefault(key, getattr(self, key))
+        for key in ("h_new_coeff_schedule", "s_new_coeff_schedule"):
+            if f"e_step.{key}" in state:
+                getattr(self.e_step, key).copy_(state.pop(f"e_step.{key}"))
         return super().load_state_dict(state, strict=strict, assign=assign)
 
     def get_weights(self) -> np.ndarray:
@@ -363,6 +479,18 @@ class S3C(Model):
 
     def get_monitoring_channels(self, V: torch.Tensor) -> dict[str, torch.Tensor]:
         out = dict(self.e_step.get_monitoring_channels(V))
+        if self.debug_m_step:
+            out["m_step_diff"] = self.m_step_diff.clone()
+        for name in self.monitor_params:
+            value = getattr(self, name).detach()
+            out.update(_min_mean_max(name, value))
+            if name == "mu":
+                out.update(_min_mean_max("mu_abs", value.abs()))
+            if name == "W":
+                out.update(_min_mean_max("W_norm", value.norm(dim=0)))
+        if self.monitor_norms:
+            out.update(_min_mean_max("post_solve_norms", self.post_solve_norms.clone(),
+                                     suffixes=("min", "mean", "max")))
         if self.monitor_stats or self.monitor_functional:
             obs = self.get_hidden_obs(V)
             if self.monitor_functional:
@@ -378,4 +506,8 @@ class S3C(Model):
         return out
 
 
-__all__ = ["S3C", "E_Step", "Grad_M_Step", "SufficientStatistics", "reflection_clip", "damp"]
+def _min_mean_max(name: str, value: torch.Tensor, suffixes=("min", "mean", "max")):
+    return {f"{name}_{k}": getattr(value, k)() for k in suffixes}
+
+
+__all__ = ["S3C", "E_Step", "E_Step_Scan", "Grad_M_Step", "SufficientStatistics", "reflection_clip", "damp"]
