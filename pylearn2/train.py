@@ -22,11 +22,11 @@ from pylearn2.train_checks import (
     output_paths,
     prepare_run_outputs,
     saved_files_note,
+    yaml_output_problems,
 )
 from pylearn2.train_extensions.base import (
     ExtensionHooks,
     StopReason,
-    extension_output_paths,
     key_mismatch,
     keyed_states,
     load_keyed_states,
@@ -40,7 +40,6 @@ from pylearn2.utils.init_args import InitArgsMixin
 from pylearn2.utils.progress import startup_status
 from pylearn2.utils.protocols import DatasetLike, ModelLike
 from pylearn2.utils.run_lock import OutputLocks, remove_stale_temp_files
-from pylearn2.utils.serial.write_guard import check_output_path
 
 log = logging.getLogger(__name__)
 
@@ -249,7 +248,9 @@ class Train(InitArgsMixin):
         left. Rank 0 only: the other processes of a torchrun job write nothing. Called by
         setup (not in a dry run); a tool that moves or writes outputs before main_loop
         calls it first (idempotent; main_loop releases the locks when it ends)."""
-        self._check_yaml_outputs()
+        problems = yaml_output_problems(self)  # before any file (a lock file too) is made
+        if problems:
+            raise ConfigError(problems[0])
         lock = getattr(self, "_run_lock", None)
         if not distributed.is_main() or (lock and lock.held):
             return
@@ -257,18 +258,6 @@ class Train(InitArgsMixin):
         self._run_lock = OutputLocks(paths)
         self._run_lock.acquire()
         remove_stale_temp_files(paths)
-
-    def _check_yaml_outputs(self) -> None:
-        """An experiment built from YAML (it has a ``yaml_src``) may have its extensions
-        write only under the output roots or its save_path's folder
-        (pylearn2.utils.serial.write_guard); one built in Python is not restricted."""
-        if getattr(self, "yaml_src", None) is None:
-            return
-        folder = os.path.dirname(os.path.abspath(self.save_path)) if self.save_path else None
-        for extension in self.extensions:
-            for path in extension_output_paths(extension):
-                check_output_path(path, f"{type(extension).__name__} (in a YAML experiment)",
-                                  extra_roots=[folder])
 
     def release_outputs(self) -> None:
         """Drop the output lock (main_loop does this at the end, however it ends)."""

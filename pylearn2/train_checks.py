@@ -90,9 +90,35 @@ def output_paths(train: Any) -> list[str]:
     return list(dict.fromkeys(paths))
 
 
+def yaml_output_problems(train: Any) -> list[str]:
+    """For an experiment built from YAML (it has a ``yaml_src``): a message for each
+    extension output outside the output roots and its save_path's folder
+    (pylearn2.utils.serial.write_guard). Experiments built in Python have none."""
+    from pylearn2.utils.exc import ConfigError
+    from pylearn2.utils.serial.write_guard import check_output_path
+
+    if getattr(train, "yaml_src", None) is None:
+        return []
+    save_path = train.save_path if train.save_path is not None else train._default_save_path()
+    folder = os.path.dirname(os.path.abspath(save_path)) if save_path else None
+    problems = []
+    for extension in getattr(train, "extensions", []):
+        for path in extension_output_paths(extension):
+            try:
+                check_output_path(path, f"{type(extension).__name__} (in a YAML experiment)",
+                                  extra_roots=[folder])
+            except ConfigError as err:
+                problems.append(str(err))
+    return problems
+
+
 def check_outputs(train: Any, report: Report) -> None:
-    """``allow_overwrite: False`` with outputs already present, and a missing stop rule."""
+    """``allow_overwrite: False`` with outputs already present, extension outputs of a
+    YAML experiment outside the output roots, and a missing stop rule."""
     from pylearn2.utils.run_dir import clashing
+
+    for problem in yaml_output_problems(train):
+        report.error(train, "extensions", problem)
 
     if not getattr(train, "allow_overwrite", True):
         existing = clashing(output_paths(train))

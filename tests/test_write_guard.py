@@ -118,6 +118,12 @@ def test_a_yaml_experiments_extensions_write_under_the_roots_or_beside_save_path
     assert str(info.value).startswith(f"MonitorBasedSaveBest (in a YAML experiment) would "
                                       f"write '{outside}', outside the folders")
     assert not (folders / "elsewhere" / "run").exists()  # refused before any file or lock
+    assert not (folders / "elsewhere" / "best.pkl.lock").exists()
+    # the dry run reports it too
+    from pylearn2.train_checks import check_experiment
+
+    report = check_experiment(job, run=False)
+    assert [p.message for p in report.errors] == [str(info.value)]
 
     beside = folders / "elsewhere" / "run" / "best" / "best.pkl"  # under save_path's folder
     yaml_parse.load(BEST_JOB % {"model": MODEL, "save": save, "best": beside}).main_loop()
