@@ -162,3 +162,21 @@ def test_debug_monitor_and_stop_arguments():
     assert not m.continue_learning()  # 20 examples seen > stop_after_hack
     with pytest.raises(ConfigError, match="monitor_params"):
         make(E_Step(h_new_coeff_schedule=[1.0]), monitor_params=["nope"])
+
+
+def test_constrained_w_moves_along_the_sphere():
+    m = make(E_Step(h_new_coeff_schedule=[0.5] * 3), lr=0.05, constrain_W_norm=True)
+    W0 = m.W.detach().numpy().copy()
+    V = torch.tensor(np.random.default_rng(6).normal(size=(8, 4)))
+    with torch.no_grad():
+        obs = m.get_hidden_obs(V)
+    value = m.m_step.objective(m, V, obs)
+    (grad,) = torch.autograd.grad(value, [m.W])
+    m.learn_mini_batch(V)
+    g = -0.05 * grad.numpy()  # the ascent step on the bound
+    h = g - (g * W0).sum(0) * W0
+    theta = np.sqrt(1e-8 + (h ** 2).sum(0))
+    expected = np.cos(theta) * W0 + np.sin(theta) * h / theta
+    np.testing.assert_allclose(np.linalg.norm(expected, axis=0), 1.0, rtol=1e-6)
+    expected /= np.linalg.norm(expected, axis=0)  # the constraint then renormalises exactly
+    np.testing.assert_allclose(m.W.detach().numpy(), expected, rtol=1e-9, atol=1e-12)

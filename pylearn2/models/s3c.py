@@ -48,6 +48,14 @@ def damp(old: torch.Tensor, new: torch.Tensor, new_coeff: float) -> torch.Tensor
     return new if new_coeff == 1.0 else new_coeff * new + (1 - new_coeff) * old
 
 
+def geodesic_step(W: torch.Tensor, step: torch.Tensor) -> torch.Tensor:
+    """Move each unit-norm column of W along the great circle towards ``step``'s part
+    tangent to the sphere, by that part's length (the original's constrained W update)."""
+    tangent = step - (step * W).sum(0) * W
+    theta = (1e-8 + tangent.pow(2).sum(0)).sqrt()
+    return torch.cos(theta) * W + torch.sin(theta) * (tangent / theta)
+
+
 class SufficientStatistics:
     """Batch means of the statistics the energy functional needs: ``mean_h``,
     ``mean_hs``, ``mean_sq_s``, ``mean_sq_hs``, ``mean_hsv``, ``mean_sq_v``,
@@ -247,7 +255,10 @@ class Grad_M_Step(InitArgsMixin):
         for p, g in grads.items():
             scale = (self.W_learning_rate_scale if p is model.W else
                      self.B_learning_rate_scale if p is model.B_driver else 1.0)
-            p.sub_(self.learning_rate * scale * g)
+            if p is model.W and model.constrain_W_norm:
+                p.copy_(geodesic_step(p, -self.learning_rate * scale * g))
+            else:
+                p.sub_(self.learning_rate * scale * g)
 
     def get_monitoring_channels(self, V: torch.Tensor, model: Any) -> dict[str, torch.Tensor]:
         return {}
@@ -510,4 +521,5 @@ def _min_mean_max(name: str, value: torch.Tensor, suffixes=("min", "mean", "max"
     return {f"{name}_{k}": getattr(value, k)() for k in suffixes}
 
 
-__all__ = ["S3C", "E_Step", "E_Step_Scan", "Grad_M_Step", "SufficientStatistics", "reflection_clip", "damp"]
+__all__ = ["S3C", "E_Step", "E_Step_Scan", "geodesic_step", "Grad_M_Step",
+           "SufficientStatistics", "reflection_clip", "damp"]
