@@ -180,3 +180,10 @@ def test_constrained_w_moves_along_the_sphere():
     np.testing.assert_allclose(np.linalg.norm(expected, axis=0), 1.0, rtol=1e-6)
     expected /= np.linalg.norm(expected, axis=0)  # the constraint then renormalises exactly
     np.testing.assert_allclose(m.W.detach().numpy(), expected, rtol=1e-9, atol=1e-12)
+
+
+def test_features_are_the_spike_means():
+    m = make(E_Step(h_new_coeff_schedule=[0.5] * 3))
+    V = torch.tensor(np.random.default_rng(7).normal(size=(3, 4)))
+    with torch.no_grad():
+        torch.testing.assert_close(m(V), m.get_hidden_obs(V)["H_hat"])

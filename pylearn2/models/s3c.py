@@ -380,9 +380,9 @@ class S3C(Model):
         return self.e_step.infer(V, return_history=return_history)
 
     def perform(self, V: torch.Tensor) -> torch.Tensor:
-        """Features: ``H_hat * S_hat`` (the expected spike-times-slab)."""
-        obs = self.get_hidden_obs(V)
-        return obs["H_hat"] * obs["S_hat"]
+        """Features: the spikes' posterior means ``H_hat``, as the original's block output
+        (``get_hidden_obs`` gives ``S_hat`` too, for ``H_hat * S_hat`` features)."""
+        return self.get_hidden_obs(V)["H_hat"]
 
     def forward(self, V: torch.Tensor) -> torch.Tensor:
         return self.perform(V)
