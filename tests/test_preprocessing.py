@@ -116,10 +116,17 @@ def test_rgb_yuv_round_trip_and_lcn():
     np.testing.assert_allclose(ds.get_topological_view(), V, atol=1e-5)
     flat = DenseDesignMatrix(topo_view=np.full((1, 9, 9, 1), 0.7, np.float32))
     pp.LeCunLCN((9, 9), kernel_size=5).apply(flat)
-    np.testing.assert_allclose(flat.X, 0.0, atol=1e-6)  # constant images have no contrast
-    noisy = DenseDesignMatrix(topo_view=images(n=2, rows=9, cols=9, ch=1))
+    # a constant image has no contrast away from the zero-padded border
+    np.testing.assert_allclose(flat.get_topological_view()[0, 2:-2, 2:-2, 0], 0.0, atol=1e-6)
+    reflected = DenseDesignMatrix(topo_view=np.full((1, 9, 9, 1), 0.7, np.float32))
+    pp.LeCunLCN((9, 9), kernel_size=5, variant="centred_reflect").apply(reflected)
+    np.testing.assert_allclose(reflected.X, 0.0, atol=1e-6)  # nowhere, with reflected borders
+    raw = images(n=2, rows=9, cols=9, ch=1)
+    noisy = DenseDesignMatrix(topo_view=raw.copy())
     pp.LeCunLCN((9, 9), kernel_size=5).apply(noisy)
-    assert np.abs(noisy.X.mean()) < 0.2 and np.isfinite(noisy.X).all()
+    np.testing.assert_allclose(noisy.get_topological_view()[1, :, :, 0],
+                               lcn_reference(raw[1, :, :, 0].astype(np.float64), 5, 1e-4),
+                               rtol=1e-5, atol=1e-6)
 
 
 def test_shuffle_and_split():
@@ -341,34 +348,56 @@ def test_overlapping_grid_patches_and_reassembly_errors():
         pp.ReassembleGridPatches((5, 5), (2, 2))
 
 
-def lcn_reference(img, k, threshold):
-    """Loop implementation: Gaussian window (sigma k/4), reflected borders, float64."""
-    x = np.arange(k) - (k - 1) / 2
-    g = np.exp(-(x[:, None] ** 2 + x[None, :] ** 2) / (2 * (k / 4) ** 2))
+def lcn_reference(img, k, threshold, original=True):
+    """Loop implementation in float64. ``original``: the original's lecun_lcn (window of
+    sigma 2, zero padding, norm of the raw pixels); otherwise the 'centred_reflect'
+    variant (sigma k/4, reflected borders, norm of the centred pixels)."""
+    sigma = 2.0 if original else k / 4
+    x = np.arange(k) - k // 2
+    g = np.exp(-(x[:, None] ** 2 + x[None, :] ** 2) / (2 * sigma ** 2))
     g /= g.sum()
     pad = k // 2
 
     def smooth(a):
-        padded = np.pad(a, pad, mode="reflect")
+        padded = np.pad(a, pad, mode="constant" if original else "reflect")
         return np.array([[(padded[r:r + k, c:c + k] * g).sum() for c in range(a.shape[1])]
                          for r in range(a.shape[0])])
 
     centred = img - smooth(img)
-    std = np.sqrt(smooth(centred ** 2))
-    return centred / np.maximum(np.maximum(std, std.mean()), threshold)
+    norm = np.sqrt(smooth((img if original else centred) ** 2))
+    return centred / np.maximum(np.maximum(norm, norm.mean()), threshold)
 
 
-def test_lecun_lcn_against_a_loop_reference():
+@pytest.mark.parametrize("variant", ["original", "centred_reflect"])
+def test_lecun_lcn_against_a_loop_reference(variant):
     V = images(n=2, rows=8, cols=7, ch=2, seed=5).astype(np.float64)
     ds = DenseDesignMatrix(topo_view=V.astype(np.float32))
-    pp.LeCunLCN((8, 7), kernel_size=5, channels=[1]).apply(ds)
+    pp.LeCunLCN((8, 7), kernel_size=5, channels=[1], variant=variant, batch_size=1).apply(ds)
     out = ds.get_topological_view()
     for b in range(2):
-        np.testing.assert_allclose(out[b, :, :, 1], lcn_reference(V[b, :, :, 1], 5, 1e-4),
-                                   rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            out[b, :, :, 1], lcn_reference(V[b, :, :, 1], 5, 1e-4, variant == "original"),
+            rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(out[..., 0], V[..., 0], rtol=1e-6)  # channel 0 untouched
     with pytest.raises(ShapeError, match="img_shape"):
         pp.LeCunLCN((9, 9)).apply(DenseDesignMatrix(topo_view=V.astype(np.float32)))
+
+
+def test_lecun_lcn_matches_the_function_and_defaults_to_three_channels():
+    from pylearn2.datasets.preprocessing.lcn import lecun_lcn
+
+    V = images(n=3, rows=9, cols=9, ch=4, seed=2).astype(np.float32)
+    ds = DenseDesignMatrix(topo_view=V.copy())
+    pp.LeCunLCN((9, 9), kernel_size=7).apply(ds)
+    out = ds.get_topological_view()
+    for c in range(3):
+        np.testing.assert_allclose(out[..., c], lecun_lcn(V[..., c], (9, 9), 7),
+                                   rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(out[..., 3], V[..., 3])  # the original normalised three
+    with pytest.raises(ConfigError, match="variant"):
+        pp.LeCunLCN((9, 9), variant="fancy")
+    with pytest.raises(ConfigError, match="not a channel"):
+        pp.LeCunLCN((9, 9), channels=[5]).apply(DenseDesignMatrix(topo_view=V.copy()))
 
 
 # -- the k-means example -------------------------------------------------------------------------

@@ -181,48 +181,87 @@ class RGB_YUV(_TopoPreprocessor):
 
 
 class LeCunLCN(_TopoPreprocessor):
-    """Local contrast normalisation per channel: subtract a Gaussian-weighted local mean,
-    then divide by the local standard deviation, floored at its image mean and at
-    ``threshold`` (so flat regions are not amplified)."""
+    """Local contrast normalisation per channel (Yann LeCun's): subtract a
+    Gaussian-weighted local mean, then divide by the local norm, floored at its image
+    mean and at ``threshold`` (so flat regions are not amplified).
+
+    Parameters
+    ----------
+    img_shape : (rows, cols) of the images.
+    kernel_size : odd width of the Gaussian window.
+    batch_size : images normalised at a time (memory only; results do not depend on it).
+    threshold : smallest divisor.
+    channels : channels to normalise; by default the first three, as the original did
+        (all of them for images with fewer).
+    variant : ``'original'`` (default) is the original's formula, ``lcn.lecun_lcn``: a
+        window of sigma 2, zero padding at the borders and the norm of the raw pixels.
+        ``'centred_reflect'`` takes the norm of the centred pixels (Jarrett et al. 2009)
+        with a window of sigma ``kernel_size / 4`` and reflected borders, so edge pixels
+        are not darkened by the padding.
+    """
+
+    VARIANTS = ("original", "centred_reflect")
 
     def __init__(self, img_shape: Sequence[int], kernel_size: int = 7, batch_size: int = 5000,
-                 threshold: float = 1e-4, channels: Sequence[int] | None = None) -> None:
+                 threshold: float = 1e-4, channels: Sequence[int] | None = None,
+                 variant: str = "original") -> None:
         self.img_shape = _pair("LeCunLCN img_shape", img_shape)
         if int(kernel_size) < 1 or int(kernel_size) % 2 == 0:
             raise ConfigError(f"LeCunLCN kernel_size must be odd and positive, got {kernel_size}.")
+        if variant not in self.VARIANTS:
+            raise ConfigError(f"LeCunLCN variant must be one of {self.VARIANTS}, got {variant!r}.")
         self.kernel_size, self.batch_size = int(kernel_size), int(batch_size)
+        if self.batch_size < 1:
+            raise ConfigError(f"LeCunLCN batch_size must be positive, got {batch_size}.")
         self.threshold = float(threshold)
         self.channels = None if channels is None else [int(c) for c in channels]
+        self.variant = variant
 
     def kernel(self) -> np.ndarray:
-        """The normalised Gaussian window (sigma = kernel_size / 4)."""
+        """The normalised Gaussian window of the chosen variant."""
+        if self.variant == "original":
+            from pylearn2.datasets.preprocessing.lcn import gaussian_filter
+
+            return gaussian_filter(self.kernel_size).astype(np.float64)
         k = self.kernel_size
         x = np.arange(k) - (k - 1) / 2.0
         g = np.exp(-(x[:, None] ** 2 + x[None, :] ** 2) / (2 * (k / 4.0) ** 2))
         return g / g.sum()
 
-    def transform_topo(self, V: np.ndarray) -> np.ndarray:
+    def _normalise(self, x: Any) -> Any:
+        """One channel of a batch, (batch, 1, rows, cols) float64 tensor."""
         import torch
         import torch.nn.functional as F
+
+        pad = self.kernel_size // 2
+        kernel = torch.from_numpy(self.kernel())[None, None]
+        mode = "constant" if self.variant == "original" else "reflect"
+
+        def smooth(v: Any) -> Any:
+            return F.conv2d(F.pad(v, (pad,) * 4, mode=mode), kernel)
+
+        centred = x - smooth(x)
+        norm = smooth((x if self.variant == "original" else centred) ** 2).sqrt()
+        floor = norm.mean(dim=(2, 3), keepdim=True)
+        return centred / torch.clamp(torch.maximum(norm, floor), min=self.threshold)
+
+    def transform_topo(self, V: np.ndarray) -> np.ndarray:
+        import torch
 
         if V.shape[1:3] != self.img_shape:
             raise ShapeError(f"LeCunLCN img_shape {self.img_shape} does not match the images "
                              f"{V.shape[1:3]}.")
-        pad = self.kernel_size // 2
-        if pad >= min(self.img_shape):
+        if self.variant == "centred_reflect" and self.kernel_size // 2 >= min(self.img_shape):
             raise ConfigError(f"LeCunLCN kernel_size {self.kernel_size} is too large for images "
-                              f"of shape {self.img_shape}.")
+                              f"of shape {self.img_shape} with reflected borders.")
         out = V.astype(np.float32).copy()
-        kernel = torch.from_numpy(self.kernel())[None, None]
-        channels = self.channels if self.channels is not None else range(V.shape[-1])
+        channels = self.channels if self.channels is not None else range(min(3, V.shape[-1]))
         for c in channels:
+            if not 0 <= c < V.shape[-1]:
+                raise ConfigError(f"LeCunLCN channels: {c} is not a channel of images with "
+                                  f"{V.shape[-1]} channels.")
             for start in range(0, len(V), self.batch_size):
                 x = torch.from_numpy(np.ascontiguousarray(
                     V[start:start + self.batch_size, :, :, c], dtype=np.float64))[:, None]
-                mean = F.conv2d(F.pad(x, (pad,) * 4, mode="reflect"), kernel)
-                centred = x - mean
-                std = F.conv2d(F.pad(centred ** 2, (pad,) * 4, mode="reflect"), kernel).sqrt()
-                floor = std.mean(dim=(2, 3), keepdim=True)
-                divisor = torch.clamp(torch.maximum(std, floor), min=self.threshold)
-                out[start:start + self.batch_size, :, :, c] = (centred / divisor)[:, 0].numpy()
+                out[start:start + self.batch_size, :, :, c] = self._normalise(x)[:, 0].numpy()
         return out
