@@ -242,3 +242,34 @@ def test_composite_errors_name_the_problem():
     with pytest.raises(ConfigError, match="topological"):
         DBM(batch_size=2, niter=1, visible_layer=BinaryVector(4), hidden_layers=[
             CompositeLayer("c", [ConvMaxPool(1, 1, 1, 1, 1, "conv", irange=0.1)])])
+
+
+def test_a_convolutional_component_takes_the_routed_topological_part():
+    from pylearn2.models.dbm import GaussianVisLayer
+
+    conv = ConvMaxPool(2, 2, 2, 1, 1, "conv0", irange=0.5)  # 4x4 -> 3x3 detectors
+    dbm = DBM(batch_size=3, niter=80, seed=4, visible_layer=GaussianVisLayer(
+        rows=4, cols=4, channels=1), hidden_layers=[
+        CompositeLayer("c0", [conv, bvmp(3, 1, "dense0", 0.3)]),
+        CompositeLayer("c1", [ConvMaxPool(1, 2, 2, 2, 2, "conv1", irange=0.5),
+                              bvmp(2, 1, "dense1", 0.3)],
+                       inputs_to_components={0: [0, 1], 1: [1]})]).double()
+    c1 = dbm.hidden_layers[1]
+    assert c1.components[0].input_shape == (2, 3, 3)  # only the conv part below
+    assert c1.components[1].W.shape == (2 * 9 + 3, 2)  # the dense one sees both parts
+    V = torch.tensor(np.random.default_rng(0).normal(size=(3, 16)))
+    with torch.no_grad():
+        s0, s1 = dbm.mf(V)
+        again0 = dbm.hidden_layers[0].mf_update(V, c1.downward_state(s1), c1)
+        again1 = c1.mf_update(dbm.hidden_layers[0].upward_state(s0))
+        for a, b in zip(again0 + again1, s0 + s1):
+            for x, y in zip(a, b):
+                torch.testing.assert_close(x, y, atol=1e-9, rtol=0)
+        # the energy is the sum of the components' terms, each with its routed input
+        e = dbm.energy(V, [s0, s1]) - dbm.visible_layer.expected_energy_term(V)
+        up0 = dbm.hidden_layers[0].upward_state(s0)
+        parts = [dbm.hidden_layers[0].components[0].expected_energy_term(s0[0], state_below=V),
+                 dbm.hidden_layers[0].components[1].expected_energy_term(s0[1], state_below=V),
+                 c1.components[0].expected_energy_term(s1[0], state_below=up0[0]),
+                 c1.components[1].expected_energy_term(s1[1], state_below=torch.cat(up0, 1))]
+        torch.testing.assert_close(e, sum(parts))
