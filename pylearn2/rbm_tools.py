@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from pylearn2.utils.exc import ConfigError
+from pylearn2.utils.progress import task_bar
 
 RBMParams = Sequence[np.ndarray]  # (weights (nvis, nhid), visbias, hidbias)
 
@@ -112,7 +113,8 @@ class AIS:
     sample_fn : ``sample_fn(beta, v) -> v'``, a transition leaving ``p_beta`` invariant.
     free_energy_fn : ``free_energy_fn(beta, v)``, the free energy under ``p_beta``.
     v_sample0 : exact samples from the beta=0 distribution, one row per particle.
-    n_runs : number of particles. log_int : report every that many temperatures.
+    n_runs : number of particles. log_int : kept for the original's signature; progress is
+    shown by a bar over the temperatures when a display is active.
     """
 
     dflt_beta = np.hstack([np.linspace(0, 0.5, 1000), np.linspace(0.5, 0.9, 10000),
@@ -148,7 +150,8 @@ class AIS:
         v = self.v_sample0
         self.log_ais_w = np.zeros(self.n_runs)
         self.key_log_ais_w = []
-        for previous, beta in zip(self.betas[:-1], self.betas[1:]):
+        steps = zip(self.betas[:-1], self.betas[1:])
+        for previous, beta in task_bar(steps, len(self.betas) - 1, "AIS", "temperature"):
             self.log_ais_w += self.free_energy_fn(previous, v) - self.free_energy_fn(beta, v)
             if self.key_betas is not None and beta in self.key_betas:
                 self.key_log_ais_w.append(self.log_ais_w.copy())

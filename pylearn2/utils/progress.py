@@ -115,12 +115,19 @@ def monitor_bar(batches: Iterable[Any], total: int | None, label: str) -> Iterab
     """``batches`` wrapped in a transient tqdm bar (auto mode: terminal or notebook) that
     counts the monitor pass's batches of one dataset; ``batches`` itself when no display
     is active. The bar only counts, so it adds no device synchronisation."""
+    return task_bar(batches, total, f"monitoring {label}" if label else "monitoring", "batch")
+
+
+def task_bar(items: Iterable[Any], total: int | None, label: str, unit: str = "it",
+             leave: bool = False) -> Iterable[Any]:
+    """``items`` wrapped in a tqdm bar (auto mode: terminal or notebook) for long work
+    outside training (AIS, preprocessing); ``items`` itself when no display is active."""
     if not progress_enabled():
-        return batches
+        return items
     from tqdm.auto import tqdm
 
-    desc = f"monitoring {label}" if label else "monitoring"
-    return tqdm(batches, total=total, desc=desc, unit="batch", leave=False, dynamic_ncols=True)
+    return tqdm(items, total=total, desc=label, unit=unit, leave=leave, dynamic_ncols=True,
+                mininterval=0.5)
 
 
 @contextlib.contextmanager
