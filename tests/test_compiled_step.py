@@ -37,9 +37,13 @@ def make_job(path, epochs, compile=True):
 
 
 def test_compiled_run_resumes_bit_for_bit_and_matches_eager(check_resume):
+    from torch._dynamo.utils import counters
+
+    counters.clear()
     straight, resumed = check_resume(make_job, epochs=4, stop_at=2)
     step = straight.algorithm._forward
     assert isinstance(step, CompiledOrEager) and step.compiled, step.fallback_reason
+    assert not counters["graph_break"], dict(counters["graph_break"])  # one graph per step
     assert resumed.algorithm._forward.compiled
     eager = make_job(None, 4, compile=False)
     eager.main_loop()

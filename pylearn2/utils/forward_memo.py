@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
+import torch
+
 T = TypeVar("T")
 
 _BATCH: ContextVar[dict[tuple[int, str, Any], tuple[Any, Any]] | None] = ContextVar(
@@ -43,6 +45,8 @@ def memoized(owner: Any, what: str, x: Any, compute: Callable[[Any], T]) -> T:
     """``compute(x)``, or inside :func:`batch_memo` the value an earlier call with the
     same ``owner``, ``what`` and the same input object ``x`` (or, for a tuple, the same
     objects in it) returned."""
+    if torch.compiler.is_compiling():  # a compiled training step: no memo, no graph break
+        return compute(x)
     memo = _BATCH.get()
     if memo is None:
         return compute(x)
