@@ -208,8 +208,9 @@ def test_small_dense_steps_run_on_one_thread_unless_a_count_was_chosen(monkeypat
 
     set_to = []
     monkeypatch.setattr(threads, "_chosen", [])
+    monkeypatch.setattr(threads, "_lowered", [])
     monkeypatch.setattr(threads, "usable_cores", lambda: 2)
-    monkeypatch.setattr(torch, "get_num_threads", lambda: 2)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: set_to[-1] if set_to else 2)
     monkeypatch.setattr(torch, "set_num_threads", set_to.append)
     tiny = [torch.zeros(784, 10), torch.zeros(10)]  # 6 x 20 x 7850 = 0.94 MFLOP per step
     assert threads.step_flops(tiny, 20) == 6 * 20 * 7850
@@ -219,6 +220,8 @@ def test_small_dense_steps_run_on_one_thread_unless_a_count_was_chosen(monkeypat
     assert not threads.one_thread_for_small_steps(big, 128) and set_to == []
     assert not threads.one_thread_for_small_steps(conv, 20) and set_to == []
     assert threads.one_thread_for_small_steps(tiny, 20) and set_to == [1]
-    threads.configure_threads(2)  # --threads 2: the user's count stays
+    assert not threads.one_thread_for_small_steps(tiny, 20) and set_to == [1]
+    assert threads.one_thread_for_small_steps(big, 128) and set_to == [1, 2]  # given back
     set_to.clear()
+    threads.configure_threads(2)  # --threads 2: the user's count stays
     assert not threads.one_thread_for_small_steps(tiny, 20) and set_to == []

@@ -32,6 +32,7 @@ SMALL_STEP_FLOPS = 1e7  # below this, a step runs on one thread (see the module 
 
 log = logging.getLogger(__name__)
 _chosen: list[int] = []  # the count asked for by configure_threads(threads=N), if any
+_lowered: list[int] = []  # the count before one_thread_for_small_steps lowered it
 
 
 def usable_cores() -> int:
@@ -76,18 +77,22 @@ def step_flops(params: Any, batch_size: int) -> float | None:
 def one_thread_for_small_steps(params: Any, batch_size: int) -> bool:
     """Use one compute thread when a step of these parameters at ``batch_size`` is under
     :data:`SMALL_STEP_FLOPS` and nobody chose a thread count (the process still runs
-    torch's default of :func:`usable_cores` threads). Returns whether it changed it."""
+    torch's default of :func:`usable_cores` threads); a later, larger model in the same
+    process gets the default back. Returns whether it changed the count."""
     import torch
 
     current = torch.get_num_threads()
-    if _chosen or current == 1 or current != usable_cores():
-        return False
     flops = step_flops(params, batch_size)
-    if flops is None or flops >= SMALL_STEP_FLOPS:
+    small = flops is not None and flops < SMALL_STEP_FLOPS
+    if _lowered and current == 1 and not small and not _chosen:
+        torch.set_num_threads(_lowered.pop())  # the count this module lowered it from
+        return True
+    if _chosen or current == 1 or current != usable_cores() or not small:
         return False
+    _lowered[:] = [current]
     torch.set_num_threads(1)
     log.info("threads: one compute thread for this small model (%.1f MFLOP per step; "
-             "--threads N chooses a count).", flops / 1e6)
+             "--threads N chooses a count).", (flops or 0.0) / 1e6)
     return True
 
 
