@@ -17,6 +17,9 @@ BENCHMARKS = ["bench_sgd", "bench_small", "bench_iteration", "bench_startup", "b
 
 
 def main() -> int:
+    # pylearn2 first, as the pylearn2 command imports it: its OpenMP wait policy (passive)
+    # only applies when set before torch loads, and the benchmarks measure its defaults.
+    importlib.import_module("pylearn2")
     import torch
 
     from pylearn2.utils.threads import configure_threads
@@ -25,6 +28,7 @@ def main() -> int:
     sys.path.insert(0, str(HERE))
     results: dict[str, object] = {
         "torch": torch.__version__, "threads": torch.get_num_threads(),
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
         "device": "cuda" if torch.cuda.is_available() else "cpu",
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     for name in BENCHMARKS:
