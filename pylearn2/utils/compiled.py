@@ -158,7 +158,7 @@ def onednn_matmul_pass() -> Any:
                 return "pylearn2-onednn-matmuls-1"
 
         _pass_class.append(OneDNNMatmuls)
-    _onednn_mm()  # registered now: a graph loaded from inductor's cache calls it unrewritten
+    _onednn_mm()  # registered now: a graph from inductor's cache calls the op, yet skips this pass
     return _pass_class[0]()
 
 
