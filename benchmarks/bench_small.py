@@ -160,7 +160,10 @@ def bench_monitor(n: int, repeats: int) -> dict[str, float]:
     return {"plain_s": t["plain"], "pylearn2_s": t["pylearn2"], "ratio": ratio}
 
 
-BUSY_LOOP = "import time\nend = time.time() + {seconds}\nwhile time.time() < end:\n    pass\n"
+BUSY_LOOP = ("import os, time\n"
+             "if hasattr(os, 'sched_setaffinity'):  # one core: the last this process may use\n"
+             "    os.sched_setaffinity(0, {{max(os.sched_getaffinity(0))}})\n"
+             "end = time.time() + {seconds}\nwhile time.time() < end:\n    pass\n")
 
 
 def bench_busy_neighbour(n: int, repeats: int) -> dict[str, float]:
