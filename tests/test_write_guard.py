@@ -138,3 +138,30 @@ def test_a_yaml_experiments_extensions_write_under_the_roots_or_beside_save_path
     assert outside.exists()
     assert np.isfinite(serial.load(str(outside)).monitor.channels["valid_objective"]
                        .val_record[-1])
+
+
+def test_dataset_cache_from_yaml_copies_only_under_the_output_roots(folders):
+    source = folders / "data" / "set.npy"
+    np.save(source, np.arange(3.0))
+    doc = ("!obj:pylearn2.datasets.cache.LocalDatasetCache {cache_path: '%s'}")
+    outside = yaml_parse.load(doc % (folders / "elsewhere" / "cache"), source="exp.yaml")
+    from pylearn2.utils.serial.write_guard import building_yaml
+
+    with building_yaml("exp.yaml"), pytest.raises(ConfigError, match="LocalDatasetCache"):
+        outside.cache_file(str(source))
+    assert os.listdir(folders / "elsewhere") == []
+    inside = yaml_parse.load(doc % (folders / "work" / "cache"), source="exp.yaml")
+    with building_yaml("exp.yaml"):
+        local = inside.cache_file(str(source))
+    np.testing.assert_array_equal(np.load(local), np.arange(3.0))
+    # from Python the same call writes anywhere
+    assert np.load(outside.cache_file(str(source)))[2] == 2.0
+
+
+def test_contest_csv_cache_is_checked_while_building_yaml(folders):
+    from pylearn2.datasets.icml_2013 import _save_atomic
+    from pylearn2.utils.serial.write_guard import building_yaml
+
+    with building_yaml("exp.yaml"), pytest.raises(ConfigError, match="contest CSV cache"):
+        _save_atomic(str(folders / "elsewhere" / "x.npy"), np.zeros(2))
+    assert os.listdir(folders / "elsewhere") == []

@@ -31,6 +31,9 @@ class LocalDatasetCache:
             return filename
         local = os.path.join(self.dataset_cache_path, os.path.relpath(source, remote_root))
         if not os.path.isfile(local) or os.path.getsize(local) != os.path.getsize(source):
+            from pylearn2.utils.serial.write_guard import check_yaml_write
+
+            check_yaml_write(local, "LocalDatasetCache")
             os.makedirs(os.path.dirname(local), exist_ok=True)
             tmp = local + ".part"
             shutil.copyfile(source, tmp)

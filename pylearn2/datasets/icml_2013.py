@@ -24,6 +24,9 @@ from pylearn2.utils.string_utils import preprocess
 
 
 def _save_atomic(path: str, array: np.ndarray) -> None:
+    from pylearn2.utils.serial.write_guard import check_yaml_write
+
+    check_yaml_write(path, "the ICML 2013 contest CSV cache")
     tmp = path + ".part"
     with open(tmp, "wb") as f:
         np.save(f, array)
