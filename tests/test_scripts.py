@@ -202,3 +202,14 @@ def test_show_weights_of_a_conv_net_draws_kernels(tmp_path):
     assert cli.main(["show-weights", str(tmp_path / "conv.pkl"), "--out",
                      str(tmp_path / "k.png")]) == 0
     non_blank_png(tmp_path / "k.png")
+
+
+def test_plot_monitor_warns_about_a_name_that_matches_nothing(capsys):
+    from pylearn2.scripts.plot_monitor import select
+
+    names = ["test_h0_col_norms_max", "valid_y_misclass"]
+    assert select(names, ["h0_col_norms_mux", "valid_*"]) == ["valid_y_misclass"]
+    err = capsys.readouterr().err
+    assert "no channel matches 'h0_col_norms_mux'" in err and "test_h0_col_norms_max" in err
+    assert select(names, ["valid_*"]) == ["valid_y_misclass"]
+    assert capsys.readouterr().err == ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import os
+import sys
 from collections.abc import Sequence
 
 from pylearn2.scripts._common import add_allow_flag, has_display, run_cli
@@ -42,12 +43,16 @@ def select(names: Sequence[str], patterns: Sequence[str] | None) -> list[str]:
         return [n for n in names if n.endswith(("objective", "misclass"))]
     if not names:
         return []
+    from pylearn2.utils.exc import did_you_mean
+
     chosen = [n for n in names if any(fnmatch.fnmatchcase(n, p) for p in patterns)]
     if not chosen:
-        from pylearn2.utils.exc import did_you_mean
-
         raise ConfigError(f"No channel matches {list(patterns)}."
                           f"{did_you_mean(patterns[0], names)} Use --list to see them all.")
+    for pattern in patterns:
+        if not any(fnmatch.fnmatchcase(n, pattern) for n in names):
+            print(f"warning: no channel matches {pattern!r}.{did_you_mean(pattern, names)}",
+                  file=sys.stderr)
     return chosen
 
 
