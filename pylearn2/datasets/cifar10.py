@@ -23,19 +23,17 @@ from pylearn2.datasets.dense_design_matrix import (
     resolve_range,
 )
 from pylearn2.expr.preprocessing import global_contrast_normalize
-from pylearn2.utils.exc import ConfigError, DataNotFoundError, NoDataPathError, ShapeError
+from pylearn2.utils.exc import ConfigError, DataNotFoundError, ShapeError
 from pylearn2.utils.safe_unpickle import load_plain_pickle
+from pylearn2.utils.string_utils import first_data_path
 
 IMAGE_SHAPE = (32, 32, 3)
 
 
 def data_root() -> str:
     """The first folder of ``PYLEARN2_DATA_PATH``."""
-    root = os.environ.get("PYLEARN2_DATA_PATH")
-    if not root:
-        raise NoDataPathError("CIFAR-10 then lives in $PYLEARN2_DATA_PATH/cifar10/"
-                              "cifar-10-batches-py/.")
-    return os.path.expanduser(root.split(os.pathsep)[0])
+    return first_data_path("CIFAR-10 then lives in $PYLEARN2_DATA_PATH/cifar10/"
+                           "cifar-10-batches-py/.")
 
 
 def read_batch(path: str, label_key: str = "labels", how_to_get: str = "") -> dict[str, Any]:

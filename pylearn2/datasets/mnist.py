@@ -16,8 +16,9 @@ import numpy as np
 
 from pylearn2.datasets.dense_design_matrix import DenseDesignMatrix, resolve_range
 from pylearn2.space import Conv2DSpace
-from pylearn2.utils.exc import ConfigError, DataNotFoundError, NoDataPathError
+from pylearn2.utils.exc import ConfigError, DataNotFoundError
 from pylearn2.utils.mnist_ubyte import read_mnist_images, read_mnist_labels
+from pylearn2.utils.string_utils import first_data_path
 
 FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
          "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
@@ -44,10 +45,8 @@ def download_mnist(folder: str, base_url: str | None = None) -> None:
 
 
 def mnist_dir() -> str:
-    root = os.environ.get("PYLEARN2_DATA_PATH")
-    if not root:
-        raise NoDataPathError("MNIST is read from $PYLEARN2_DATA_PATH/mnist/.")
-    return os.path.join(os.path.expanduser(root.split(os.pathsep)[0]), "mnist")
+    return os.path.join(first_data_path("MNIST is read from $PYLEARN2_DATA_PATH/mnist/."),
+                        "mnist")
 
 
 def find_file(folder: str, name: str) -> str:

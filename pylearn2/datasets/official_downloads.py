@@ -25,7 +25,8 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 
 from pylearn2.utils.download import download_file
-from pylearn2.utils.exc import ConfigError, NoDataPathError
+from pylearn2.utils.exc import ConfigError
+from pylearn2.utils.string_utils import first_data_path
 
 # name: (official folder URL, file name, published MD5 or None)
 CIFAR10_ARCHIVE = ("https://www.cs.toronto.edu/~kriz/", "cifar-10-python.tar.gz",
@@ -44,10 +45,7 @@ BINARIZED_MNIST_ROWS = {"train": 50000, "valid": 10000, "test": 10000}
 
 def data_root() -> str:
     """The first folder of ``PYLEARN2_DATA_PATH`` (downloads go there)."""
-    root = os.environ.get("PYLEARN2_DATA_PATH", "").split(os.pathsep)[0].strip()
-    if not root:
-        raise NoDataPathError("download=True stores the files under $PYLEARN2_DATA_PATH.")
-    return os.path.expanduser(root)
+    return first_data_path("download=True stores the files under $PYLEARN2_DATA_PATH.")
 
 
 def _base(base_url: str | None, variable: str, default: str) -> str:

@@ -57,3 +57,12 @@ def lookup(name: str, environ: Mapping[str, str] | None = None) -> str:
         f"Environment variable {name!r} is not set.{did_you_mean(name, known)} "
         f"Set it (export {name}=...) or pass it in environ."
     )
+
+
+def first_data_path(why: str) -> str:
+    """The first folder of ``PYLEARN2_DATA_PATH`` (user-expanded); a NoDataPathError
+    whose message starts with ``why`` (what lives there) when it is unset or empty."""
+    root = os.environ.get("PYLEARN2_DATA_PATH", "").split(os.pathsep)[0].strip()
+    if not root:
+        raise NoDataPathError(why)
+    return os.path.expanduser(root)

@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from pylearn2.scripts._common import run_cli
-from pylearn2.utils.exc import ConfigError, NoDataPathError
+from pylearn2.utils.exc import ConfigError
+from pylearn2.utils.string_utils import first_data_path
 
 TWO_MILLION = 2_000_000
 
@@ -40,11 +41,8 @@ class Recipe:
 
 
 def data_path() -> str:
-    root = os.environ.get("PYLEARN2_DATA_PATH")
-    if not root:
-        raise NoDataPathError("The raw datasets are read from, and the prepared ones written "
-                              "to, folders under $PYLEARN2_DATA_PATH.")
-    return os.path.expanduser(root.split(os.pathsep)[0])
+    return first_data_path("The raw datasets are read from, and the prepared ones written "
+                           "to, folders under $PYLEARN2_DATA_PATH.")
 
 
 def _save(out_dir: str, name: str, dataset: Any, what: str) -> None:
