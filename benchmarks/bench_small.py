@@ -12,8 +12,11 @@ same process, epochs alternating (benchmarks/timing.py), and prints per-step tim
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -133,14 +136,21 @@ def bench_features(n: int, repeats: int) -> dict[str, float]:
 
 def bench_monitor(n: int, repeats: int) -> dict[str, float]:
     X, y = _data(n, 784, 10)
-    model = MLP(nvis=784, seed=[1, 2, 3], layers=[
-        Sigmoid(dim=100, layer_name="h", irange=0.05),
-        Softmax(n_classes=10, layer_name="y", irange=0.05)])
     dataset = DenseDesignMatrix(X=X, y=y, y_labels=10)
-    algorithm = SGD(learning_rate=0.05, batch_size=100, device="cpu", monitoring_dataset=dataset,
-                    termination_criterion=EpochCounter(max_epochs=10**9))
-    job = Train(dataset=dataset, model=model, algorithm=algorithm)
-    job.setup()
+
+    def monitored(compile: bool) -> Train:
+        model = MLP(nvis=784, seed=[1, 2, 3], layers=[
+            Sigmoid(dim=100, layer_name="h", irange=0.05),
+            Softmax(n_classes=10, layer_name="y", irange=0.05)])
+        algorithm = SGD(learning_rate=0.05, batch_size=100, device="cpu", compile=compile,
+                        monitoring_dataset=dataset,
+                        termination_criterion=EpochCounter(max_epochs=10**9))
+        job = Train(dataset=dataset, model=model, algorithm=algorithm)
+        job.setup()
+        return job
+
+    job = monitored(False)
+    model = job.model
     W0, b0, W1, b1 = [p.detach() for p in model.parameters()]
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y[:, 0])
 
@@ -153,11 +163,27 @@ def bench_monitor(n: int, repeats: int) -> dict[str, float]:
                 nll += float(F.cross_entropy(logits, target, reduction="sum"))
                 mis += float((logits.argmax(1) != target).sum())
 
-    t = alternate({"plain": plain, "pylearn2": job.model.monitor}, repeats)
-    ratio = t["pylearn2"] / t["plain"]
+    monitor = job.model.monitor
+    runs: dict[str, Callable[[], None]] = {"plain": plain, "eager": monitor}
+    compile_s = None
+    if os.environ.get("BENCH_COMPILE", "1") != "0":
+        fast = monitored(True)
+        start = time.perf_counter()
+        fast.model.monitor()  # compiles the per-batch function
+        compile_s = time.perf_counter() - start
+        runs["compiled"] = fast.model.monitor
+    t = alternate(runs, repeats)
+    ratio = t["eager"] / t["plain"]
     print(f"monitor pass, MLP 784-100-10, {n} examples: plain no-grad {t['plain'] * 1000:.1f} ms, "
-          f"monitor {t['pylearn2'] * 1000:.1f} ms, ratio {ratio:.2f} (aim <= 1.1)")
-    return {"plain_s": t["plain"], "pylearn2_s": t["pylearn2"], "ratio": ratio}
+          f"monitor {t['eager'] * 1000:.1f} ms, ratio {ratio:.2f} eager")
+    out = {"plain_s": t["plain"], "pylearn2_s": t["eager"], "ratio": ratio}
+    if compile_s is not None:
+        out.update(compiled_s=t["compiled"], compiled_ratio=t["compiled"] / t["plain"],
+                   compile_s=compile_s)
+        print(f"  compiled monitor (SGD compile: true) {t['compiled'] * 1000:.1f} ms, ratio "
+              f"{out['compiled_ratio']:.2f} to the plain eager forward (aim <= 1.1); "
+              f"compiling took {compile_s:.1f} s")
+    return out
 
 
 BUSY_LOOP = ("import os, time\n"

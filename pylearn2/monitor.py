@@ -38,12 +38,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from pylearn2.space import CompositeSpace, NullSpace, Space
+from pylearn2.monitor_batches import BatchChannels, ChannelSums, batch_length
+from pylearn2.space import NullSpace, Space
 from pylearn2.utils import distributed, serial
-from pylearn2.utils.data_specs_util import flatten_specs, merge_data_specs, select_from_flat
+from pylearn2.utils.data_specs_util import merge_data_specs
 from pylearn2.utils.device import model_dtype, to_device  # noqa: F401  (old home)
 from pylearn2.utils.exc import ConfigError, did_you_mean
-from pylearn2.utils.forward_memo import batch_memo, param_channels_separately
+from pylearn2.utils.forward_memo import param_channels_separately
 from pylearn2.utils.progress import monitor_bar
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,20 @@ class _MonitoredDataset:
     num_batches: int | None
     seed: Any
     producers: list[tuple[tuple[Space, Any], Producer, str]] = field(default_factory=list)
+    _channels: BatchChannels | None = None
+    _channels_key: tuple = ()
+
+    def batch_channels(self, merged: tuple[Space, Any], compile: bool,
+                       on_cpu: bool) -> BatchChannels:
+        """The per-batch evaluator of this dataset's producers, built once (again only
+        when producers are added or ``compile`` changes)."""
+        key = (len(self.producers), compile, on_cpu)
+        if self._channels is None or self._channels_key != key:
+            what = ", ".join(sorted({p for _, _, p in self.producers})) or "the dataset"
+            self._channels = BatchChannels(self.producers, merged, compile, what.rstrip("_"),
+                                           on_cpu)
+            self._channels_key = key
+        return self._channels
 
 
 class Monitor:
@@ -142,6 +157,7 @@ class Monitor:
         self.t0: float | None = time.time()
         self.training_succeeded = False
         self.on_channel_conflict = "error"
+        self.compile = False  # compile each batch's channels (SGD's compile: true sets it)
 
     @property
     def channels(self) -> ChannelDict:
@@ -349,8 +365,8 @@ class Monitor:
             mode=entry.mode, batch_size=entry.batch_size, num_batches=entry.num_batches,
             rng=entry.seed, data_specs=merged, return_tuple=True,
         )
-        layouts = [_layout(merged, specs) for specs, _, _ in entry.producers]
-        sums = _ChannelSums()
+        channels = entry.batch_channels(merged, self.compile, device.type == "cpu")
+        sums = ChannelSums()
         total = 0
         parallel = distributed.world_size() > 1
         batches = iterator
@@ -358,21 +374,20 @@ class Monitor:
             batches = monitor_bar(iterator, getattr(iterator, "num_batches", None), label)
         for batch in batches:
             if parallel:  # under torchrun each process evaluates its slice of every batch
-                batch = distributed.local_part(batch, _batch_length(batch))
+                batch = distributed.local_part(batch, batch_length(batch))
             batch = to_device(batch, device, dtype)
-            n = _batch_length(batch)
+            n = batch_length(batch)
             if n == 0:
                 continue
             total += n
-            values: dict[str, Any] = {}
-            with batch_memo():  # one forward pass shared by every producer
-                for layout, (_, producer, prefix) in zip(layouts, entry.producers):
-                    for name, value in producer(_fill(layout, batch)).items():
-                        values[prefix + name] = value
-            sums.add(values, n, device)
+            names, values = channels(batch)
+            if isinstance(values, torch.Tensor):
+                sums.add_vector(names, values, n)
+            else:
+                sums.add(values, n, device)
         if parallel:
             named, total = distributed.sum_named_(sums.as_dict(), total, device)
-            sums = _ChannelSums.from_dict(named)
+            sums = ChannelSums.from_dict(named)
         if total == 0:
             raise ConfigError("A monitoring dataset yielded no examples; check start/stop.")
         return sums.means(total)
@@ -438,84 +453,6 @@ def _cost_producer(model: Any, cost: Any, value_name: str, channel_prefix: str =
             channels[value_name] = value
         return channels
     return producer
-
-
-class _ChannelSums:
-    """Example-weighted sums of a dataset's channels, kept on the device as one float64
-    vector (one stack and one add per batch, one host read per dataset)."""
-
-    def __init__(self) -> None:
-        self.names: list[str] = []
-        self.vector: torch.Tensor | None = None
-        self.others: dict[str, torch.Tensor] = {}  # names that came and went between batches
-
-    def add(self, values: dict[str, Any], n: int, device: torch.device) -> None:
-        if not values:
-            return
-        names = list(values)
-        stacked = torch.stack([v if isinstance(v, torch.Tensor)
-                               else torch.tensor(float(v), device=device)
-                               for v in values.values()]).to(torch.float64) * n
-        if self.vector is None:
-            self.names, self.vector = names, stacked
-        elif names == self.names:
-            self.vector += stacked
-        else:
-            for name, value in zip(names, stacked.unbind()):
-                self.others[name] = self.others[name] + value if name in self.others else value
-
-    def as_dict(self) -> dict[str, torch.Tensor]:
-        merged = dict(zip(self.names, self.vector.unbind())) if self.vector is not None else {}
-        for name, value in self.others.items():
-            merged[name] = merged[name] + value if name in merged else value
-        return merged
-
-    @classmethod
-    def from_dict(cls, sums: dict[str, torch.Tensor]) -> _ChannelSums:
-        out = cls()
-        if sums:
-            out.names, out.vector = list(sums), torch.stack(list(sums.values()))
-        return out
-
-    def means(self, total: int) -> dict[str, float]:
-        """Each sum over ``total`` examples, read back to the host at once."""
-        sums = _ChannelSums.from_dict(self.as_dict()) if self.others else self
-        if sums.vector is None:
-            return {}
-        return dict(zip(sums.names, (sums.vector / total).tolist()))
-
-
-class _Slot(int):
-    """A position in a monitoring batch (see :func:`_layout`)."""
-
-
-def _layout(merged: tuple[Space, Any], specs: tuple[Space, Any]) -> Any:
-    """Where a producer's data sits in a batch laid out as ``merged``: what
-    ``select_from_flat`` returns, with positions standing in for the tensors, worked out
-    once per pass instead of once per batch."""
-    if isinstance(merged[0], CompositeSpace):
-        probe: Any = tuple(_Slot(i) for i in range(len(flatten_specs(merged))))
-    else:
-        probe = _Slot(0)
-    return select_from_flat(merged, probe, specs)
-
-
-def _fill(layout: Any, batch: tuple) -> Any:
-    """A producer's data: ``layout`` (from :func:`_layout`) with the batch's tensors."""
-    if layout is None:
-        return None
-    if isinstance(layout, _Slot):
-        return batch[layout]
-    return tuple(_fill(part, batch) for part in layout)
-
-
-def _batch_length(batch: Any) -> int:
-    for b in batch:
-        if isinstance(b, torch.Tensor):
-            return int(b.shape[0])
-        if isinstance(b, tuple):
-            return _batch_length(b)
-    raise ConfigError("A monitoring batch carries no tensors.")
 
 
 def push_monitor(model: Any, name: str, transfer_experience: bool = False,

@@ -93,3 +93,49 @@ def test_onednn_matmul_pass_rewrites_forward_and_backward_products():
     torch.testing.assert_close(value, expected, rtol=1e-5, atol=1e-5)
     for g, e in zip(grads, torch.autograd.grad(expected, [W, b, V])):
         torch.testing.assert_close(g, e, rtol=1e-5, atol=1e-5)
+
+
+def test_compiled_monitor_pass_is_one_graph_with_one_forward_and_eager_values():
+    """Monitor.compile (set by SGD(compile=True)): each dataset's per-batch function
+    (forward pass, every channel) is one compiled graph with the network's two matrix
+    products once (the cost's, the model's and the output layer's channels share them),
+    and every channel equals the eager monitor's within float32 rounding, tail batch
+    (28 = 3 x 8 + 4) included."""
+    from torch._dynamo.utils import counters
+
+    from pylearn2.utils import compiled
+
+    products = []
+    original = compiled._rewrite_matmuls
+
+    def spy(graph):
+        original(graph)
+        products.append(sum("onednn_mm" in str(n.target) for n in graph.nodes))
+
+    def monitored(compile):
+        job = make_job(None, 1, compile=compile)
+        job.algorithm.monitoring_dataset = {"valid": classification_data(n=28, seed=1),
+                                            "train": classification_data(n=16, seed=2)}
+        job.setup()
+        job.model.monitor()
+        return job
+
+    counters.clear()
+    compiled._rewrite_matmuls = spy
+    try:
+        torch._dynamo.reset()
+        with torch._inductor.config.patch(fx_graph_cache=False):
+            fast = monitored(True)
+    finally:
+        compiled._rewrite_matmuls = original
+    assert not counters["graph_break"], dict(counters["graph_break"])
+    for name, entry in fast.model.monitor._datasets.items():
+        assert entry._channels._compiled.compiled, (name, entry._channels._compiled.fallback_reason)
+    assert onednn_available() is False or (products and set(products) == {2}), products
+    slow = monitored(False)
+    eager = slow.model.monitor.channels
+    names = [n for n in eager if "seconds" not in n]
+    assert len(names) > 20 and set(names) <= set(fast.model.monitor.channels)
+    for name in names:
+        torch.testing.assert_close(fast.model.monitor.channels[name].val_record,
+                                   eager[name].val_record, rtol=1e-5, atol=1e-6, msg=name)

@@ -89,8 +89,10 @@ class SGD(MinibatchAlgorithm):
         gradients) with ``torch.compile``; on CPU the compiled graphs run their float32
         matrix products through oneDNN. The learning rule's update stays eager (fused
         foreach kernels, memory-bound; compiling it would recompile at every change of
-        the learning rate or momentum). A cost or model that cannot be compiled runs
-        eager, with one log line saying why (see pylearn2.utils.compiled). Off by default.
+        the learning rate or momentum). The monitor's per-batch function (forward pass
+        and every channel) is compiled too (see pylearn2.monitor_batches). A cost or model
+        that cannot be compiled runs eager, with one log line saying why (see
+        pylearn2.utils.compiled). Off by default.
     precision : str, optional
         ``'bf16'``: run the cost's forward under ``torch.autocast`` in bfloat16
         (parameters and updates stay in their own dtype); recorded in the monitor as
@@ -170,6 +172,7 @@ class SGD(MinibatchAlgorithm):
         self.rule.setup(named)
         self.monitor.add_global_channels(lambda: {"learning_rate": self.learning_rate})
         self.rule.add_channels_to_monitor(self.monitor, self.monitoring_dataset)
+        self.monitor.compile = self.compile
         if self.device_.type == "cpu" and self.batch_size:
             one_thread_for_small_steps(self.params, self.batch_size)
         self._setup_forward()

@@ -26,8 +26,9 @@ T = TypeVar("T")
 
 _BATCH: ContextVar[dict[tuple[int, str, Any], tuple[Any, Any]] | None] = ContextVar(
     "pylearn2_forward_memo", default=None)
-_PARAMS_SEPARATE: ContextVar[bool] = ContextVar("pylearn2_param_channels_separate",
-                                                default=False)
+# a plain flag, not a ContextVar: compiled monitor passes read it (torch.compile guards on
+# module globals but cannot trace ContextVar.get)
+_params_separate = [False]
 
 
 class batch_memo:  # noqa: N801  (used like a function: ``with batch_memo():``)
@@ -45,8 +46,8 @@ def memoized(owner: Any, what: str, x: Any, compute: Callable[[Any], T]) -> T:
     """``compute(x)``, or inside :func:`batch_memo` the value an earlier call with the
     same ``owner``, ``what`` and the same input object ``x`` (or, for a tuple, the same
     objects in it) returned."""
-    if torch.compiler.is_compiling():  # a compiled training step: no memo, no graph break
-        return compute(x)
+    if torch.compiler.is_compiling():
+        return _traced(owner, what, x, compute)
     memo = _BATCH.get()
     if memo is None:
         return compute(x)
@@ -60,19 +61,56 @@ def memoized(owner: Any, what: str, x: Any, compute: Callable[[Any], T]) -> T:
     return out
 
 
+# While torch.compile traces a function under compiled_memo(), the memo is a list scanned
+# by identity (traceable; ids and ContextVars are not). Hits are resolved at trace time,
+# so the compiled graph holds each layer's computation once.
+_compiled_memo: list[list[tuple[Any, str, Any, Any]] | None] = [None]
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(p is q for p, q in zip(a, b))
+    return a is b
+
+
+def _traced(owner: Any, what: str, x: Any, compute: Callable[[Any], T]) -> T:
+    memo = _compiled_memo[0]
+    if memo is None:  # e.g. a compiled training step: plain computation
+        return compute(x)
+    for held_owner, held_what, held_x, out in memo:
+        if held_owner is owner and held_what == what and _same(held_x, x):
+            return out
+    out = compute(x)
+    memo.append((owner, what, x, out))
+    return out
+
+
+class compiled_memo:  # noqa: N801
+    """Like :func:`batch_memo`, for a function being compiled with ``torch.compile``:
+    enter it inside the compiled function, around the calls that share layer outputs."""
+
+    def __enter__(self) -> None:
+        self._before = _compiled_memo[0]
+        _compiled_memo[0] = []
+
+    def __exit__(self, *exc: object) -> None:
+        _compiled_memo[0] = self._before
+
+
 @contextlib.contextmanager
 def param_channels_separately(active: bool = True) -> Iterator[None]:
     """Within the block, :func:`param_channels_recorded` is ``active``."""
-    token = _PARAMS_SEPARATE.set(bool(active))
+    before = _params_separate[0]
+    _params_separate[0] = bool(active)
     try:
         yield
     finally:
-        _PARAMS_SEPARATE.reset(token)
+        _params_separate[0] = before
 
 
 def param_channels_recorded() -> bool:
     """True while a monitor records the parameter-only channels once itself."""
-    return _PARAMS_SEPARATE.get()
+    return _params_separate[0]
 
 
-__all__ = ["batch_memo", "memoized", "param_channels_recorded", "param_channels_separately"]
+__all__ = ["batch_memo", "compiled_memo", "memoized", "param_channels_recorded", "param_channels_separately"]
