@@ -51,6 +51,7 @@ class BatchChannels:
         self.layouts = [layout_of(merged, specs) for specs, _, _ in producers]
         self.compile = compile
         self.names: list[str] | None = None
+        self._name_tuple: tuple[str, ...] = ()
         self._compiled: CompiledOrEager | None = None
         if compile:
             self._compiled = CompiledOrEager(self._vector, f"the monitor pass of {what}",
@@ -68,28 +69,27 @@ class BatchChannels:
                 values[prefix + name] = value
         return values
 
-    def _vector(self, batch: tuple) -> torch.Tensor:
+    def _vector(self, batch: tuple) -> tuple[tuple[str, ...], torch.Tensor]:
         with compiled_memo():  # the layers' outputs computed once in the graph
             values = self._producer_values(batch)
-        device = next((v.device for v in values.values() if isinstance(v, torch.Tensor)),
-                      torch.device("cpu"))
-        return torch.stack([v.to(torch.float64) if isinstance(v, torch.Tensor)
-                            else torch.tensor(float(v), dtype=torch.float64, device=device)
-                            for v in values.values()])
+        tensors = [v for v in values.values() if isinstance(v, torch.Tensor)]
+        device = tensors[0].device if tensors else torch.device("cpu")
+        return tuple(values), torch.stack([
+            v.to(torch.float64) if isinstance(v, torch.Tensor)
+            else torch.tensor(float(v), dtype=torch.float64, device=device)
+            for v in values.values()])
 
     def __call__(self, batch: tuple) -> tuple[list[str], torch.Tensor | dict[str, Any]]:
         """``(names, float64 vector)`` when compiled, ``(names, dict of values)`` eager.
-        Compiled, every batch's values come from the compiled graph (so a resumed run
-        computes what an uninterrupted one does); the names come from one eager run."""
+        Compiled, the names come out of the compiled function itself (the producers run
+        once per batch, so random channels such as Dropout's objective draw what they
+        would eager, and a resumed run computes what an uninterrupted one does)."""
         if self._compiled is None:
             values = self.values(batch)
             return list(values), values
-        if self.names is None:  # the names, from one eager run; the values always compiled
-            self.names = list(self.values(batch))
-        vector = self._compiled(batch)
-        if vector.shape[0] != len(self.names):  # the producers' names changed: eager
-            values = self.values(batch)
-            return list(values), values
+        names, vector = self._compiled(batch)
+        if names != self._name_tuple:  # the first batch, or producers whose names changed
+            self._name_tuple, self.names = names, list(names)
         return self.names, vector
 
 
