@@ -12,6 +12,8 @@ Compiling takes tens of seconds on a loaded 2-core machine, hence slow.
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 import torch
 from helpers import classification_data, classifier
@@ -25,8 +27,11 @@ from pylearn2.utils.compiled import CompiledOrEager, onednn_available
 pytestmark = pytest.mark.slow
 
 
-def make_job(path, epochs, compile=True):
-    algorithm = SGD(learning_rate=0.2, batch_size=8, device="cpu", compile=compile,
+def make_job(path, epochs, compile=True, dropout=False):
+    from pylearn2.costs.mlp.dropout import Dropout
+
+    cost = Dropout(default_input_include_prob=0.7, default_input_scale=1 / 0.7) if dropout else None
+    algorithm = SGD(learning_rate=0.2, batch_size=8, device="cpu", compile=compile, cost=cost,
                     learning_rule=Momentum(0.5),
                     update_callbacks=ExponentialDecay(decay_factor=1.02, min_lr=1e-3),
                     monitoring_dataset={"valid": classification_data(n=20, seed=1)},
@@ -141,17 +146,16 @@ def test_compiled_monitor_pass_is_one_graph_with_one_forward_and_eager_values():
                                    eager[name].val_record, rtol=1e-5, atol=1e-6, msg=name)
 
 
-def test_compiled_run_with_dropout_draws_the_masks_eager_draws():
+def test_compiled_run_with_dropout_draws_the_masks_eager_draws(check_resume):
     """Dropout's training masks and its monitored objective (masked, from the monitor's
     own seeded generator) are random: compiled, the step and the monitor must draw exactly
     the numbers eager draws, so every channel, the random objective included, agrees.
     (A monitor that ran its producers an extra time, e.g. once eager to learn the
-    channel names, shifted the masks and failed this by about 0.05.)"""
-    from pylearn2.costs.mlp.dropout import Dropout
+    channel names, shifted the masks and failed this by about 0.05.) Resumed from its
+    checkpoint, the compiled Dropout run equals the uninterrupted one bit for bit."""
 
     def run(compile):
-        job = make_job(None, 2, compile=compile)
-        job.algorithm.cost = Dropout(default_input_include_prob=0.7, default_input_scale=1 / 0.7)
+        job = make_job(None, 2, compile=compile, dropout=True)
         job.main_loop()
         return job.model.monitor.channels
 
@@ -161,3 +165,4 @@ def test_compiled_run_with_dropout_draws_the_masks_eager_draws():
         if "seconds" not in name:
             torch.testing.assert_close(fast[name].val_record, channel.val_record,
                                        rtol=1e-4, atol=1e-5, msg=name)
+    check_resume(functools.partial(make_job, dropout=True), epochs=3, stop_at=1)

@@ -36,7 +36,11 @@ class CompiledOrEager:
         Run float32 CPU matrix products of the graph through oneDNN
         (:func:`onednn_matmul_pass`); for functions whose tensors live on the CPU.
     options : dict, optional
-        Keyword arguments of ``torch.compile`` (``mode``, ``dynamic``, ...).
+        Keyword arguments of ``torch.compile`` (``mode``, ``dynamic``, ...). ``dynamic``
+        defaults to False: each batch shape (the full batch, the short last one) gets its
+        own graph, so which graph a batch runs, and its rounding, does not depend on the
+        shapes the process saw before (with automatic dynamic shapes a resumed run, whose
+        history differs, would run other kernels and part from the uninterrupted run).
     """
 
     def __init__(self, fn: Callable[..., Any], what: str, cpu_matmuls: bool = False,
@@ -52,6 +56,8 @@ class CompiledOrEager:
                 inductor = dict(options.pop("options", None) or {})
                 inductor.setdefault("post_grad_custom_post_pass", onednn_matmul_pass())
                 options["options"] = inductor
+            options.setdefault("dynamic", False)
+            _raise_recompile_limit()
             self._compiled: Callable[..., Any] | None = torch.compile(fn, **options)
         except Exception as error:  # e.g. no compiler backend on this platform
             self._fall_back(error)
@@ -79,6 +85,24 @@ class CompiledOrEager:
             return self.eager(*args, **kwargs)
         self._proven = True
         return result
+
+
+RECOMPILE_LIMIT = 64
+
+
+def _raise_recompile_limit() -> None:
+    """Let each function keep up to :data:`RECOMPILE_LIMIT` compiled variants (torch's
+    default is 8). When a cost breaks the graph (Dropout calls its eager mask draw), the
+    layers' methods are compiled on their own, once per layer, batch shape and grad mode
+    (training step or monitor); past the limit torch runs a function eager from then on,
+    so a long run and a resumed one, whose histories differ, would part by rounding."""
+    import torch._dynamo
+
+    config = torch._dynamo.config
+    for name in ("recompile_limit", "cache_size_limit"):
+        if hasattr(config, name) and getattr(config, name) < RECOMPILE_LIMIT:
+            setattr(config, name, RECOMPILE_LIMIT)
+            break
 
 
 _ONEDNN_OP = "pylearn2::onednn_mm"

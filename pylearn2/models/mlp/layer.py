@@ -145,6 +145,7 @@ def weight_bias_lr_scalers(module: Any) -> dict[torch.nn.Parameter, float]:
     return scalers
 
 
+@torch.compiler.disable  # draws from a torch.Generator, which torch.compile cannot trace
 def apply_dropout(
     x: torch.Tensor,
     include_prob: float,
@@ -155,7 +156,10 @@ def apply_dropout(
     """Keep each input with probability ``include_prob`` and multiply kept ones by ``scale``.
 
     An include probability of 1 leaves the input as it is, whatever ``scale`` says (as
-    the original Pylearn2 does)."""
+    the original Pylearn2 does). Always eager: a compiled step calls it between graphs,
+    so its draws and its rounding are eager's, whatever was compiled before (a compiled
+    copy would be recompiled per grad mode and shape until torch.compile's cache limit,
+    and a resumed run, starting from another history, would round differently)."""
     if include_prob is None or include_prob >= 1.0:
         return x
     if not 0.0 < include_prob <= 1.0:
