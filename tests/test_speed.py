@@ -225,3 +225,28 @@ def test_small_dense_steps_run_on_one_thread_unless_a_count_was_chosen(monkeypat
     set_to.clear()
     threads.configure_threads(2)  # --threads 2: the user's count stays
     assert not threads.one_thread_for_small_steps(tiny, 20) and set_to == []
+
+
+@pytest.mark.slow  # subprocess
+def test_an_eager_run_never_loads_the_compiler_stack():
+    """torch's compiler (torch._dynamo, inductor) costs about 70 MiB of memory and part of
+    a second of import; an eager run of a Dropout MLP with its monitor must not load it
+    (a module-level ``torch.compiler.disable`` once did, adding 70 MiB to the MLP
+    experiment's peak memory)."""
+    code = (
+        "import sys\n"
+        "sys.path.insert(0, 'tests')\n"
+        "from helpers import classification_data, classifier\n"
+        "from pylearn2.costs.mlp.dropout import Dropout\n"
+        "from pylearn2.termination_criteria import EpochCounter\n"
+        "from pylearn2.train import Train\n"
+        "from pylearn2.training_algorithms.sgd import SGD\n"
+        "Train(dataset=classification_data(n=20), model=classifier(), algorithm=SGD(\n"
+        "    learning_rate=0.1, batch_size=5, cost=Dropout(), device='cpu',\n"
+        "    monitoring_dataset=classification_data(n=10, seed=1),\n"
+        "    termination_criterion=EpochCounter(1))).main_loop()\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('torch._dynamo', "
+        "'torch._inductor'))))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=os.path.dirname(os.path.dirname(__file__)))
+    assert out.stdout.strip().splitlines()[-1] == "[]"

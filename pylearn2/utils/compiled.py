@@ -58,6 +58,7 @@ class CompiledOrEager:
                 options["options"] = inductor
             options.setdefault("dynamic", False)
             _raise_recompile_limit()
+            _disable_eager_only()
             self._compiled: Callable[..., Any] | None = torch.compile(fn, **options)
         except Exception as error:  # e.g. no compiler backend on this platform
             self._fall_back(error)
@@ -85,6 +86,38 @@ class CompiledOrEager:
             return self.eager(*args, **kwargs)
         self._proven = True
         return result
+
+
+_eager_only: dict[Any, Any] = {}  # function -> its torch.compiler.disable'd copy (or None)
+
+
+def eager_when_compiled(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn``, run eager even inside a compiled function (torch.compile breaks the graph
+    around the call). For functions whose work cannot be traced, such as draws from a
+    ``torch.Generator``. Unlike decorating with ``torch.compiler.disable``, this does not
+    import torch's compiler stack (about 70 MiB) when the module is imported: the
+    disabled copy is made when something is first compiled."""
+    import functools
+
+    import torch
+
+    _eager_only[fn] = None
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if torch.compiler.is_compiling():
+            return _eager_only[fn](*args, **kwargs)
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def _disable_eager_only() -> None:
+    import torch
+
+    for fn, disabled in _eager_only.items():
+        if disabled is None:
+            _eager_only[fn] = torch.compiler.disable(fn)
 
 
 RECOMPILE_LIMIT = 64

@@ -12,6 +12,7 @@ import torch
 
 from pylearn2.models.model import Model
 from pylearn2.space import CompositeSpace, Space
+from pylearn2.utils.compiled import eager_when_compiled
 from pylearn2.utils.exc import ConfigError, ShapeError
 from pylearn2.utils.forward_memo import param_channels_recorded
 
@@ -145,7 +146,7 @@ def weight_bias_lr_scalers(module: Any) -> dict[torch.nn.Parameter, float]:
     return scalers
 
 
-@torch.compiler.disable  # draws from a torch.Generator, which torch.compile cannot trace
+@eager_when_compiled  # draws from a torch.Generator, which torch.compile cannot trace
 def apply_dropout(
     x: torch.Tensor,
     include_prob: float,
