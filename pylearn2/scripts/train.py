@@ -54,8 +54,9 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=int, default=None, metavar="N",
                         help="torch compute threads (default: the cores this process may use)")
     parser.add_argument("--compile", action="store_true",
-                        help="compile the training step with torch.compile (the algorithm's "
-                             "compile: true; falls back to eager with a log line)")
+                        help="compile the training step and the monitor's pass with "
+                             "torch.compile (the algorithm's compile: true; falls back to "
+                             "eager with a log line; see docs/speed.md)")
     add_allow_flag(parser)
     return parser
 
