@@ -1,7 +1,8 @@
 """CUDA checks (marked ``cuda``; skipped without a CUDA device). benchmarks/gpu_check.sh
 runs them on a GPU machine: device-resident training data, prefetched batches from
 pinned memory when the data exceed the device budget, every conv layer on CUDA
-matching its CPU result, a bf16 autocast run, and a model saved on the GPU loading on CPU.
+matching its CPU result, a bf16 autocast run, compiled step and monitor matching eager,
+and a model saved on the GPU loading on CPU.
 
 The comparisons are written as functions of the device so that they can also be run on
 CPU (``compare_on(device='cpu')``), which keeps them honest where no GPU is at hand.
@@ -130,3 +131,20 @@ def test_model_saved_on_gpu_loads_on_cpu(tmp_path):
     for p, q in zip(job.model.parameters(), loaded.parameters()):
         assert q.device.type == "cpu"
         torch.testing.assert_close(q, p.detach().cpu())
+
+
+def test_compiled_step_and_monitor_on_cuda_match_eager():
+    """compile: true on CUDA: the compiled step and the compiled monitor pass (no oneDNN
+    rewrite there) train and record as the eager run does, within float32 rounding."""
+    eager, fast = _job("cuda"), _job("cuda", compile=True)
+    eager.main_loop()
+    fast.main_loop()
+    for p, q in zip(eager.model.parameters(), fast.model.parameters()):
+        torch.testing.assert_close(q, p, rtol=1e-4, atol=1e-5)
+    for name, channel in eager.model.monitor.channels.items():
+        if "seconds" not in name:
+            torch.testing.assert_close(fast.model.monitor.channels[name].val_record,
+                                       channel.val_record, rtol=1e-4, atol=1e-5, msg=name)
+    assert fast.algorithm._forward.compiled
+    assert all(entry._channels._compiled.compiled
+               for entry in fast.model.monitor._datasets.values())
