@@ -381,10 +381,7 @@ class Monitor:
                 continue
             total += n
             names, values = channels(batch)
-            if isinstance(values, torch.Tensor):
-                sums.add_vector(names, values, n)
-            else:
-                sums.add(values, n, device)
+            sums.add_vector(names, values, n)
         if parallel:
             named, total = distributed.sum_named_(sums.as_dict(), total, device)
             sums = ChannelSums.from_dict(named)

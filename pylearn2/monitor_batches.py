@@ -2,7 +2,7 @@
 
 :class:`BatchChannels` evaluates every producer of one monitoring dataset on a batch,
 under one :func:`~pylearn2.utils.forward_memo.batch_memo` so the network runs once, and
-returns the channel values as one float64 vector. With ``compile=True`` (SGD's
+returns the channel names and values (one float64 vector). With ``compile=True`` (SGD's
 ``compile: true`` sets it) that whole per-batch function (forward pass, every channel,
 the stacking) is compiled with ``torch.compile``, so the dozens of small reductions of a
 batch's channels run as a few fused kernels; a producer that cannot be compiled runs
@@ -57,11 +57,6 @@ class BatchChannels:
             self._compiled = CompiledOrEager(self._vector, f"the monitor pass of {what}",
                                              cpu_matmuls=on_cpu)
 
-    def values(self, batch: tuple) -> dict[str, Any]:
-        """The channels of ``batch`` by name (one forward pass shared by all)."""
-        with batch_memo():
-            return self._producer_values(batch)
-
     def _producer_values(self, batch: tuple) -> dict[str, Any]:
         values: dict[str, Any] = {}
         for layout, (_, producer, prefix) in zip(self.layouts, self.producers):
@@ -71,26 +66,34 @@ class BatchChannels:
 
     def _vector(self, batch: tuple) -> tuple[tuple[str, ...], torch.Tensor]:
         with compiled_memo():  # the layers' outputs computed once in the graph
-            values = self._producer_values(batch)
-        tensors = [v for v in values.values() if isinstance(v, torch.Tensor)]
-        device = tensors[0].device if tensors else torch.device("cpu")
-        return tuple(values), torch.stack([
-            v.to(torch.float64) if isinstance(v, torch.Tensor)
-            else torch.tensor(float(v), dtype=torch.float64, device=device)
-            for v in values.values()])
+            return _named_vector(self._producer_values(batch))
 
-    def __call__(self, batch: tuple) -> tuple[list[str], torch.Tensor | dict[str, Any]]:
-        """``(names, float64 vector)`` when compiled, ``(names, dict of values)`` eager.
-        Compiled, the names come out of the compiled function itself (the producers run
-        once per batch, so random channels such as Dropout's objective draw what they
-        would eager, and a resumed run computes what an uninterrupted one does)."""
+    def __call__(self, batch: tuple) -> tuple[list[str], torch.Tensor]:
+        """``(names, float64 vector)`` of the batch's channels. Compiled, the names come
+        out of the compiled function itself, so the producers run once per batch (random
+        channels such as Dropout's objective draw what they would eager, and a resumed
+        run computes what an uninterrupted one does)."""
         if self._compiled is None:
-            values = self.values(batch)
-            return list(values), values
-        names, vector = self._compiled(batch)
+            with batch_memo():
+                names, vector = _named_vector(self._producer_values(batch))
+        else:
+            names, vector = self._compiled(batch)
         if names != self._name_tuple:  # the first batch, or producers whose names changed
             self._name_tuple, self.names = names, list(names)
         return self.names, vector
+
+
+def _named_vector(values: dict[str, Any]) -> tuple[tuple[str, ...], torch.Tensor]:
+    """The names of ``values`` and their values stacked as one float64 vector (plain
+    numbers become tensors on the device of the others)."""
+    tensors = [v for v in values.values() if isinstance(v, torch.Tensor)]
+    device = tensors[0].device if tensors else torch.device("cpu")
+    if not values:  # producers that published nothing for this batch
+        return (), torch.zeros(0, dtype=torch.float64, device=device)
+    return tuple(values), torch.stack([  # one conversion for all (stack promotes dtypes)
+        v if isinstance(v, torch.Tensor)
+        else torch.tensor(float(v), dtype=torch.float64, device=device)
+        for v in values.values()]).to(torch.float64)
 
 
 class ChannelSums:
@@ -101,14 +104,6 @@ class ChannelSums:
         self.names: list[str] = []
         self.vector: torch.Tensor | None = None
         self.others: dict[str, torch.Tensor] = {}  # names that came and went between batches
-
-    def add(self, values: dict[str, Any], n: int, device: torch.device) -> None:
-        if not values:
-            return
-        stacked = torch.stack([v if isinstance(v, torch.Tensor)
-                               else torch.tensor(float(v), device=device)
-                               for v in values.values()]).to(torch.float64)
-        self.add_vector(list(values), stacked, n)
 
     def add_vector(self, names: list[str], vector: torch.Tensor, n: int) -> None:
         """Add ``n`` times ``vector`` (the batch's mean channel values, named ``names``)."""
