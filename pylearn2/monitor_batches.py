@@ -50,7 +50,7 @@ class BatchChannels:
         self.producers = producers
         self.layouts = [layout_of(merged, specs) for specs, _, _ in producers]
         self.compile = compile
-        self.names: list[str] | None = None
+        self.names: list[str] = []
         self._name_tuple: tuple[str, ...] = ()
         self._compiled: CompiledOrEager | None = None
         if compile:

@@ -280,3 +280,13 @@ def test_activation_channels_match_float64_formulas():
     assert list(got) == list(expected)
     for name, value in expected.items():
         assert float(got[name]) == pytest.approx(value, rel=1e-6, abs=1e-7), name
+
+
+def test_a_dataset_whose_producers_publish_nothing_records_nothing():
+    from pylearn2.space import VectorSpace
+
+    monitor = Monitor(network())
+    monitor.add_dataset(classification_data(n=12, seed=1), batch_size=5, name="valid")
+    monitor.add_producer(lambda data: {}, (VectorSpace(5), "features"), "valid", "valid_")
+    monitor()
+    assert not any(name.startswith("valid_") for name in monitor.channels)
