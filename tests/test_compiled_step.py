@@ -166,3 +166,23 @@ def test_compiled_run_with_dropout_draws_the_masks_eager_draws(check_resume):
             torch.testing.assert_close(fast[name].val_record, channel.val_record,
                                        rtol=1e-4, atol=1e-5, msg=name)
     check_resume(functools.partial(make_job, dropout=True), epochs=3, stop_at=1)
+
+
+def test_dropout_inside_a_users_own_torch_compile():
+    """apply_dropout under a torch.compile that CompiledOrEager did not make (before any
+    of ours in a fresh process its disabled copy may not exist yet): it still runs, with
+    the generator's draws, instead of calling a missing copy."""
+    from pylearn2.models.mlp.layer import apply_dropout
+    from pylearn2.utils import compiled
+
+    saved = dict(compiled._eager_only)
+    compiled._eager_only.update({fn: None for fn in compiled._eager_only})
+    try:
+        torch._dynamo.reset()
+        g = torch.Generator().manual_seed(0)
+        out = torch.compile(lambda x: apply_dropout(x, 0.5, 2.0, generator=g) + 1)(
+            torch.ones(4, 6))
+    finally:
+        compiled._eager_only.update(saved)
+    keep = torch.rand((4, 6), generator=torch.Generator().manual_seed(0)) < 0.5
+    torch.testing.assert_close(out, keep.float() * 2.0 + 1)

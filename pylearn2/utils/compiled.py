@@ -96,7 +96,9 @@ def eager_when_compiled(fn: Callable[..., Any]) -> Callable[..., Any]:
     around the call). For functions whose work cannot be traced, such as draws from a
     ``torch.Generator``. Unlike decorating with ``torch.compiler.disable``, this does not
     import torch's compiler stack (about 70 MiB) when the module is imported: the
-    disabled copy is made when something is first compiled."""
+    disabled copy is made when :class:`CompiledOrEager` first compiles. A function
+    compiled by other means (a user's own ``torch.compile``) traces ``fn`` as it would
+    any code."""
     import functools
 
     import torch
@@ -105,8 +107,8 @@ def eager_when_compiled(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if torch.compiler.is_compiling():
-            return _eager_only[fn](*args, **kwargs)
+        if torch.compiler.is_compiling():  # the disabled copy, once CompiledOrEager made it
+            return (_eager_only[fn] or fn)(*args, **kwargs)
         return fn(*args, **kwargs)
 
     return wrapper
