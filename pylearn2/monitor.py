@@ -14,7 +14,8 @@ Channel names: dataset key ``d`` gives the prefix ``d_`` (the empty key none), s
 
 One forward pass per batch: the cost's value and channels and the model's channels are
 computed inside :func:`~pylearn2.utils.forward_memo.batch_memo`, so the layers' outputs
-are computed once and shared (the values are those separate passes would give).
+are computed once and shared (the values are those separate passes would give). Runs of
+batches go through in one call, each channel still a per-batch value (monitor_batches).
 
 Parameter channels (weight norms; ``Model.get_param_monitoring_channels``) depend on no
 data, so they are computed once per monitor call and recorded under one unprefixed name
@@ -38,7 +39,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from pylearn2.monitor_batches import BatchChannels, ChannelSums, batch_length
+from pylearn2.monitor_batches import BatchChannels, ChannelSums, batch_length, channel_sums, group_size
 from pylearn2.space import NullSpace, Space
 from pylearn2.utils import distributed, serial
 from pylearn2.utils.data_specs_util import merge_data_specs
@@ -124,6 +125,7 @@ class _MonitoredDataset:
     num_batches: int | None
     seed: Any
     producers: list[tuple[tuple[Space, Any], Producer, str]] = field(default_factory=list)
+    pure: bool = True  # every producer a pure function of its batch (Monitor.add_producer)
     _channels: BatchChannels | None = None
     _channels_key: tuple = ()
 
@@ -135,7 +137,7 @@ class _MonitoredDataset:
         if self._channels is None or self._channels_key != key:
             what = ", ".join(sorted({p for _, _, p in self.producers})) or "the dataset"
             self._channels = BatchChannels(self.producers, merged, compile, what.rstrip("_"),
-                                           on_cpu)
+                                           on_cpu, groupable=self.pure)
             self._channels_key = key
         return self._channels
 
@@ -158,6 +160,7 @@ class Monitor:
         self.training_succeeded = False
         self.on_channel_conflict = "error"
         self.compile = False  # compile each batch's channels (SGD's compile: true sets it)
+        self.batches_per_call: int | None = None  # None: automatic (monitor_batches.group_size)
 
     @property
     def channels(self) -> ChannelDict:
@@ -229,12 +232,16 @@ class Monitor:
         self._datasets[name] = _MonitoredDataset(dataset, mode, batch_size, num_batches, seed)
 
     def add_producer(self, producer: Producer, data_specs: tuple[Space, Any],
-                     dataset_name: str = "", prefix: str = "") -> None:
-        """Register a function of a batch whose named 0-d tensors become channels."""
+                     dataset_name: str = "", prefix: str = "", pure: bool = False) -> None:
+        """Register a function of a batch whose named 0-d tensors become channels.
+        ``pure``: it keeps no Python state between calls, so runs of batches may go
+        through in one call (:mod:`pylearn2.monitor_batches`), else one call per batch."""
         if dataset_name not in self._datasets:
             known = list(self._datasets)
             raise ConfigError(f"Monitor has no dataset {dataset_name!r}; known: {known}.")
-        self._datasets[dataset_name].producers.append((data_specs, producer, prefix))
+        entry = self._datasets[dataset_name]
+        entry.producers.append((data_specs, producer, prefix))
+        entry.pure = entry.pure and pure
 
     def add_global_channels(self, producer: Callable[[], dict[str, Any]], prefix: str = "") -> None:
         """Register dataset-independent channels (learning_rate, momentum, timings)."""
@@ -281,14 +288,16 @@ class Monitor:
                 self.add_param_channels(model.get_param_monitoring_channels)
             prefix = f"{name}_" if name else ""
             cost_specs = cost.get_data_specs(model)
-            self.add_producer(_cost_producer(model, cost, "objective"), cost_specs, name, prefix)
+            self.add_producer(_cost_producer(model, cost, "objective"), cost_specs, name, prefix,
+                              pure=True)
             for cname, extra in (extra_costs or {}).items():
                 specs = extra.get_data_specs(model)
                 self.add_producer(_cost_producer(model, extra, cname, f"{cname}_"), specs, name,
-                                  prefix)
+                                  prefix, pure=True)
             model_specs = model.get_monitoring_data_specs()
             if not isinstance(model_specs[0], NullSpace):
-                self.add_producer(model.get_monitoring_channels, model_specs, name, prefix)
+                self.add_producer(model.get_monitoring_channels, model_specs, name, prefix,
+                                  pure=True)
 
     def clear_producers(self) -> None:
         """Forget datasets and producers (channels and records stay)."""
@@ -366,22 +375,16 @@ class Monitor:
             rng=entry.seed, data_specs=merged, return_tuple=True,
         )
         channels = entry.batch_channels(merged, self.compile, device.type == "cpu")
-        sums = ChannelSums()
-        total = 0
         parallel = distributed.world_size() > 1
-        batches = iterator
+        batches: Any = iterator
         if distributed.is_main():
             batches = monitor_bar(iterator, getattr(iterator, "num_batches", None), label)
-        for batch in batches:
-            if parallel:  # under torchrun each process evaluates its slice of every batch
-                batch = distributed.local_part(batch, batch_length(batch))
-            batch = to_device(batch, device, dtype)
-            n = batch_length(batch)
-            if n == 0:
-                continue
-            total += n
-            names, values = channels(batch)
-            sums.add_vector(names, values, n)
+        if parallel:  # under torchrun each process evaluates its slice of every batch
+            batches = (distributed.local_part(b, batch_length(b)) for b in batches)
+        batches = (to_device(b, device, dtype) for b in batches)
+        sums, total = channel_sums(channels, batches, lambda first: group_size(
+            first, getattr(iterator, "num_batches", None), bool(getattr(iterator, "uneven", False)),
+            self.batches_per_call))
         if parallel:
             named, total = distributed.sum_named_(sums.as_dict(), total, device)
             sums = ChannelSums.from_dict(named)

@@ -8,11 +8,24 @@ the stacking) is compiled with ``torch.compile``, so the dozens of small reducti
 batch's channels run as a few fused kernels; a producer that cannot be compiled runs
 eager, with one log line saying why. :class:`ChannelSums` keeps the example-weighted sums
 on the device, read back once per dataset.
+
+Several batches per call: a batch's channels are tiny reductions, so per batch most of
+the time went to launching operations. :func:`channel_sums` hands runs of same-shaped
+batches to :meth:`BatchChannels.group`, which maps the per-batch function over them with
+``torch.vmap``: each channel is still computed per batch (a batch's maximum stays that
+batch's maximum, and the dataset's record the example-weighted mean of batch values, as
+batch by batch), but the matrix products run once for the whole run of batches and each
+reduction once for all of them. Producers that cannot be mapped (random draws such as
+Dropout's masks, values read back to Python, operations without a batching rule) are
+evaluated batch by batch, as before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+import math
+import warnings
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import torch
@@ -23,7 +36,14 @@ from pylearn2.utils.data_specs_util import flatten_specs, select_from_flat
 from pylearn2.utils.exc import ConfigError
 from pylearn2.utils.forward_memo import batch_memo, compiled_memo
 
+log = logging.getLogger(__name__)
+
 Producer = Callable[[Any], dict[str, torch.Tensor]]
+
+GROUP_ELEMENTS = 2 ** 21
+"""Input elements (all tensors of the batches together) per grouped call: 8 MiB of
+float32, so a group's activations stay a small multiple of a training batch's."""
+MAX_GROUP = 64
 
 
 class BatchChannels:
@@ -42,20 +62,30 @@ class BatchChannels:
     on_cpu : bool
         Whether the batch lives on the CPU (the compiled graph then runs its float32
         matrix products through oneDNN, as SGD's compiled step does).
+    groupable : bool
+        Whether the producers are pure functions of their batch, so :meth:`group` may
+        map them over several batches in one call.
     """
 
     def __init__(self, producers: list[tuple[tuple[Space, Any], Producer, str]],
                  merged: tuple[Space, Any], compile: bool = False, what: str = "monitor",
-                 on_cpu: bool = True) -> None:
+                 on_cpu: bool = True, groupable: bool = True) -> None:
         self.producers = producers
         self.layouts = [layout_of(merged, specs) for specs, _, _ in producers]
         self.compile = compile
         self.names: list[str] = []
         self._name_tuple: tuple[str, ...] = ()
         self._compiled: CompiledOrEager | None = None
+        self._compiled_group: CompiledOrEager | None = None
+        self.grouping: bool | None = None if groupable else False  # None: not tried yet
+        if compile and groupable:
+            self._compiled_group = CompiledOrEager(
+                self._group_matrix, f"the grouped monitor pass of {what}",
+                cpu_matmuls=on_cpu, eager_fallback=False)
         if compile:
             self._compiled = CompiledOrEager(self._vector, f"the monitor pass of {what}",
                                              cpu_matmuls=on_cpu)
+        self.what = what
 
     def _producer_values(self, batch: tuple) -> dict[str, Any]:
         values: dict[str, Any] = {}
@@ -78,9 +108,60 @@ class BatchChannels:
                 names, vector = _named_vector(self._producer_values(batch))
         else:
             names, vector = self._compiled(batch)
+        return self._named(names), vector
+
+    def _named(self, names: tuple[str, ...]) -> list[str]:
         if names != self._name_tuple:  # the first batch, or producers whose names changed
             self._name_tuple, self.names = names, list(names)
-        return self.names, vector
+        return self.names
+
+    def _group_matrix(self, stacked: tuple) -> tuple[tuple[str, ...], torch.Tensor]:
+        names: list[tuple[str, ...]] = []
+
+        def one_batch(*batch: torch.Tensor) -> torch.Tensor:
+            memo = compiled_memo if torch.compiler.is_compiling() else batch_memo
+            with memo():
+                batch_names, vector = _named_vector(self._producer_values(batch))
+            names.append(batch_names)
+            return vector
+
+        matrix = torch.vmap(one_batch)(*stacked)
+        return names[0], matrix
+
+    def group(self, batches: list[tuple]) -> tuple[list[str], torch.Tensor] | None:
+        """``(names, matrix)``: row ``k`` holds the channels of ``batches[k]`` (batches
+        of one shape), computed in one call; None when the producers cannot be mapped
+        over batches (then they are evaluated batch by batch from now on)."""
+        if self.grouping is False:
+            return None
+        stacked = stack_batches(batches)
+        run = self._compiled_group or self._group_matrix
+        caught: list[warnings.WarningMessage] = []
+        try:
+            if self.grouping:
+                names, matrix = run(stacked)
+                return self._named(names), matrix
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                names, matrix = run(stacked)
+        except Exception as error:  # random draws, values read back, ... (see the module)
+            return self._stop_grouping(f"{type(error).__name__}: {str(error).splitlines()[0]}"
+                                       if str(error) else type(error).__name__)
+        slow = [w for w in caught if "performance drop" in str(w.message)]
+        for w in caught:
+            if w not in slow:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        if slow:  # vmap ran some operation slice by slice: batch by batch is as fast
+            return self._stop_grouping(str(slow[0].message).splitlines()[0])
+        self.grouping = True
+        return self._named(names), matrix
+
+    def _stop_grouping(self, reason: str) -> None:
+        # the trial's values are dropped: whether a pass groups never depends on history
+        self.grouping = False
+        log.info("monitor: the channels of %s are evaluated batch by batch (%s).", self.what,
+                 reason)
+        return None
 
 
 def _named_vector(values: dict[str, Any]) -> tuple[tuple[str, ...], torch.Tensor]:
@@ -136,6 +217,86 @@ class ChannelSums:
         return dict(zip(sums.names, (sums.vector / total).tolist()))
 
 
+def stack_batches(batches: list[tuple]) -> tuple:
+    """The batches' tensors stacked along a new first axis: a view, without copying,
+    where consecutive batches lie one after the other in one storage (sequential
+    iteration over an in-memory dataset), else a copy."""
+    return tuple(_stack([batch[i] for batch in batches]) for i in range(len(batches[0])))
+
+
+def _stack(tensors: list[torch.Tensor]) -> torch.Tensor:
+    first = tensors[0]
+    if first.is_contiguous():
+        step = first.numel() * first.element_size()
+        storage = first.untyped_storage().data_ptr()
+        if all(t.is_contiguous() and t.shape == first.shape and t.dtype == first.dtype
+               and t.untyped_storage().data_ptr() == storage
+               and t.data_ptr() == first.data_ptr() + k * step
+               for k, t in enumerate(tensors)):
+            return first.as_strided((len(tensors), *first.shape),
+                                    (first.numel(), *first.stride()))
+    return torch.stack(tensors)
+
+
+def group_size(batch: tuple, num_batches: int | None, uneven: bool,
+               limit: int | None = None) -> int:
+    """How many batches shaped like ``batch`` :func:`channel_sums` evaluates per call:
+    at most ``limit`` (default: as many as :data:`GROUP_ELEMENTS` allows, at most
+    :data:`MAX_GROUP`), balanced over the pass so its groups take at most two shapes."""
+    if limit is None:
+        elements = sum(t.numel() for t in batch)
+        limit = min(MAX_GROUP, GROUP_ELEMENTS // max(elements, 1))
+    limit = max(1, int(limit))
+    if num_batches is None or limit == 1:
+        return limit
+    full = max(1, num_batches - (1 if uneven else 0))
+    return math.ceil(full / math.ceil(full / limit))
+
+
+def channel_sums(channels: BatchChannels, batches: Iterable[tuple],
+                 group: int | Callable[[tuple], int]) -> tuple[ChannelSums, int]:
+    """The example-weighted sums of ``channels`` over ``batches`` and the number of
+    examples; runs of same-shaped batches (``group`` of them, or ``group(first_batch)``)
+    are evaluated in one call (:meth:`BatchChannels.group`)."""
+    sums = ChannelSums()
+    total = 0
+    pending: list[tuple] = []
+    size = group if isinstance(group, int) else None
+
+    def flush() -> None:
+        n = batch_length(pending[0])
+        grouped = channels.group(pending) if len(pending) > 1 else None
+        if grouped is None:
+            for batch in pending:
+                sums.add_vector(*channels(batch), n)
+        else:
+            sums.add_vector(grouped[0], grouped[1].sum(0), n)
+        pending.clear()
+
+    for batch in batches:
+        n = batch_length(batch)
+        if n == 0:
+            continue
+        total += n
+        groupable = channels.grouping is not False and all(
+            isinstance(t, torch.Tensor) for t in batch)
+        if size is None:
+            size = group(batch) if groupable else 1  # type: ignore[operator]
+        if pending and (len(pending) >= size or not groupable or not _same_shapes(
+                batch, pending[0])):
+            flush()
+        pending.append(batch)
+    if pending:
+        flush()
+    return sums, total
+
+
+def _same_shapes(a: tuple, b: tuple) -> bool:
+    return len(a) == len(b) and all(
+        isinstance(x, torch.Tensor) and isinstance(y, torch.Tensor) and x.shape == y.shape
+        and x.dtype == y.dtype for x, y in zip(a, b))
+
+
 class _Slot(int):
     """A position in a monitoring batch (see :func:`layout_of`)."""
 
@@ -170,4 +331,5 @@ def batch_length(batch: Any) -> int:
     raise ConfigError("A monitoring batch carries no tensors.")
 
 
-__all__ = ["BatchChannels", "ChannelSums", "batch_length", "fill", "layout_of"]
+__all__ = ["BatchChannels", "ChannelSums", "batch_length", "channel_sums", "fill", "group_size",
+           "layout_of", "stack_batches"]

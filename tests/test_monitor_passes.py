@@ -67,10 +67,15 @@ def test_one_forward_per_monitoring_batch(monkeypatch):
     model = network()
     monitor = monitored(model, cost=SumOfCosts([Default(), [1e-3, WeightDecay([1.0, 1.0, 1.0])]]))
     calls = count_matmuls(monkeypatch)
+    monitor.batches_per_call = 1
     monitor()
     batches = 5  # 23 examples in batches of 5
     assert len(calls) == 3 * batches  # one matmul per layer per batch, nothing repeated
     assert [tuple(s) for s in calls[:3]] == [(5, 7), (7, 6), (6, 4)]
+    calls.clear()
+    monitor.batches_per_call = None  # the four full batches in one call, then the tail
+    monitor()
+    assert len(calls) == 3 * 2  # one matmul per layer per call (vmap shows a batch's shape)
 
 
 def test_direct_calls_still_run_the_network_themselves(monkeypatch):
@@ -88,11 +93,16 @@ def test_channel_values_equal_the_separate_passes():
     dataset = classification_data(n=23, seed=1)
     cost = SumOfCosts([Default(), [1e-3, WeightDecay([1.0, 1.0, 1.0])]])
     monitor = monitored(model, cost=cost, valid=dataset)
+    monitor.batches_per_call = 1
     monitor()
     expected = old_path_means(model, cost, dataset, 5)
     for name, value in expected.items():
         got = monitor.last(f"valid_{name}")  # parameter channels through their alias
         assert got == value, name  # the same operations, so the same numbers
+    monitor.batches_per_call = None  # runs of batches per call: the same up to rounding
+    monitor()
+    for name, value in expected.items():
+        assert monitor.last(f"valid_{name}") == pytest.approx(value, rel=1e-6, abs=1e-7), name
 
 
 def test_channels_match_float64_formulas():

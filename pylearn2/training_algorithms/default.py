@@ -71,7 +71,7 @@ class DefaultTrainingAlgorithm(TrainingAlgorithm):
                                          name=name)
                 if not isinstance(specs[0], NullSpace):
                     self.monitor.add_producer(model.get_monitoring_channels, specs, name,
-                                              f"{name}_" if name else "")
+                                              f"{name}_" if name else "", pure=True)
 
     def train(self, dataset: Any) -> None:
         learn_more = True

@@ -41,14 +41,19 @@ class CompiledOrEager:
         own graph, so which graph a batch runs, and its rounding, does not depend on the
         shapes the process saw before (with automatic dynamic shapes a resumed run, whose
         history differs, would run other kernels and part from the uninterrupted run).
+    eager_fallback : bool
+        When compiling fails, run ``fn`` eager (True, with a warning) or raise the
+        failure to the caller (False, logged at debug level), for callers that have a
+        fallback of their own.
     """
 
     def __init__(self, fn: Callable[..., Any], what: str, cpu_matmuls: bool = False,
-                 **options: Any) -> None:
+                 eager_fallback: bool = True, **options: Any) -> None:
         import torch
 
         self.eager = fn
         self.what = what
+        self.eager_fallback = eager_fallback
         self.fallback_reason: str | None = None
         self._proven = False
         try:
@@ -71,11 +76,16 @@ class CompiledOrEager:
     def _fall_back(self, error: BaseException) -> None:
         self._compiled = None
         self.fallback_reason = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
-        log.warning("compile: %s cannot be compiled (%s); running it eager.", self.what,
-                    self.fallback_reason)
+        if self.eager_fallback:
+            log.warning("compile: %s cannot be compiled (%s); running it eager.", self.what,
+                        self.fallback_reason)
+        else:
+            log.debug("compile: %s cannot be compiled (%s).", self.what, self.fallback_reason)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self._compiled is None:
+            if not self.eager_fallback:
+                raise RuntimeError(f"{self.what} is not compiled ({self.fallback_reason})")
             return self.eager(*args, **kwargs)
         if self._proven:
             return self._compiled(*args, **kwargs)
@@ -83,6 +93,8 @@ class CompiledOrEager:
             result = self._compiled(*args, **kwargs)
         except Exception as error:
             self._fall_back(error)
+            if not self.eager_fallback:
+                raise
             return self.eager(*args, **kwargs)
         self._proven = True
         return result
