@@ -176,3 +176,20 @@ def test_bgd_message_lists_saved_files_and_the_norm_bound_is_opt_in(tmp_path):
 
     with pytest.raises(ConfigError, match="BGD max_param_norm must be a positive number"):
         BGD(max_param_norm=0)
+
+
+def test_a_finite_parameter_whose_sum_overflows_passes_and_nan_or_inf_is_named():
+    """The check sums each parameter first (finite sum: all finite); a sum that
+    overflows float32 goes to the exact per-element test instead of raising."""
+    from pylearn2.training_algorithms.divergence import check_parameters
+
+    huge = torch.full((4,), 3e38)
+    assert not torch.isfinite(huge.sum())
+    check_parameters(None, [("a", torch.ones(3)), ("huge", huge)], "in epoch 1")
+    for bad in (float("nan"), float("inf"), -float("inf")):
+        values = torch.ones(5)
+        values[3] = bad
+        with pytest.raises(DivergenceError, match="parameter b holds NaN or Inf"):
+            check_parameters(None, [("a", huge), ("b", values)], "in epoch 2")
+    with pytest.raises(DivergenceError, match="norm"):
+        check_parameters(None, [("a", torch.ones(3)), ("b", huge)], "in epoch 3", max_norm=10.0)
