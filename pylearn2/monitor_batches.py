@@ -43,6 +43,10 @@ Producer = Callable[[Any], dict[str, torch.Tensor]]
 GROUP_ELEMENTS = 2 ** 21
 """Input elements (all tensors of the batches together) per grouped call: 8 MiB of
 float32, so a group's activations stay a small multiple of a training batch's."""
+IMAGE_WEIGHT = 8
+"""Images (tensors of three or more axes) count this many times their size against
+:data:`GROUP_ELEMENTS`: convolutional layers hold many values per input pixel, and their
+per-batch work is large enough that long runs of batches gain little."""
 MAX_GROUP = 64
 
 
@@ -134,10 +138,10 @@ class BatchChannels:
         over batches (then they are evaluated batch by batch from now on)."""
         if self.grouping is False:
             return None
-        stacked = stack_batches(batches)
         run = self._compiled_group or self._group_matrix
         caught: list[warnings.WarningMessage] = []
         try:
+            stacked = stack_batches(batches)
             if self.grouping:
                 names, matrix = run(stacked)
                 return self._named(names), matrix
@@ -241,10 +245,11 @@ def _stack(tensors: list[torch.Tensor]) -> torch.Tensor:
 def group_size(batch: tuple, num_batches: int | None, uneven: bool,
                limit: int | None = None) -> int:
     """How many batches shaped like ``batch`` :func:`channel_sums` evaluates per call:
-    at most ``limit`` (default: as many as :data:`GROUP_ELEMENTS` allows, at most
-    :data:`MAX_GROUP`), balanced over the pass so its groups take at most two shapes."""
+    at most ``limit`` (default: as many as :data:`GROUP_ELEMENTS` allows, images weighted
+    by :data:`IMAGE_WEIGHT`, at most :data:`MAX_GROUP`), balanced over the pass so its
+    groups take at most two shapes."""
     if limit is None:
-        elements = sum(t.numel() for t in batch)
+        elements = sum(t.numel() * (IMAGE_WEIGHT if t.dim() >= 3 else 1) for t in batch)
         limit = min(MAX_GROUP, GROUP_ELEMENTS // max(elements, 1))
     limit = max(1, int(limit))
     if num_batches is None or limit == 1:
@@ -279,7 +284,7 @@ def channel_sums(channels: BatchChannels, batches: Iterable[tuple],
             continue
         total += n
         groupable = channels.grouping is not False and all(
-            isinstance(t, torch.Tensor) for t in batch)
+            isinstance(t, torch.Tensor) and t.layout == torch.strided for t in batch)
         if size is None:
             size = group(batch) if groupable else 1  # type: ignore[operator]
         if pending and (len(pending) >= size or not groupable or not _same_shapes(

@@ -171,3 +171,5 @@ def test_group_size_is_bounded_and_balanced():
     assert group_size(batch, None, uneven=False, limit=7) == 7
     big = (torch.zeros(100, 3 * 32 * 32 * 8),)
     assert group_size(big, 50, uneven=False) == 1  # a batch past the budget: one per call
+    images = (torch.zeros(128, 1, 28, 28), torch.zeros(128, 10))  # counted 8 times
+    assert group_size(images, 78, uneven=True) == 2
