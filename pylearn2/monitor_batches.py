@@ -149,8 +149,7 @@ class BatchChannels:
                 warnings.simplefilter("always")
                 names, matrix = run(stacked)
         except Exception as error:  # random draws, values read back, ... (see the module)
-            return self._stop_grouping(f"{type(error).__name__}: {str(error).splitlines()[0]}"
-                                       if str(error) else type(error).__name__)
+            return self._stop_grouping(_why_not_mapped(error))
         slow = [w for w in caught if "performance drop" in str(w.message)]
         for w in caught:
             if w not in slow:
@@ -166,6 +165,16 @@ class BatchChannels:
         log.info("monitor: the channels of %s are evaluated batch by batch (%s).", self.what,
                  reason)
         return None
+
+
+def _why_not_mapped(error: BaseException) -> str:
+    """A short reason for the log line of :meth:`BatchChannels.group`'s fallback."""
+    text = str(error).splitlines()[0] if str(error) else ""
+    if "random operation" in text:
+        return "a channel draws random numbers, e.g. Dropout's monitored objective"
+    if "item()" in text or "data-dependent" in text or "data dependent" in text:
+        return "a channel reads a value back to Python"
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def _named_vector(values: dict[str, Any]) -> tuple[tuple[str, ...], torch.Tensor]:

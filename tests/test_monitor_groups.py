@@ -120,18 +120,20 @@ def test_random_channels_fall_back_to_batch_by_batch_drawing_the_same_numbers(ca
         tried, channels = records(network(), dataset, cost=cost())
     never, _ = records(network(), dataset, cost=cost(), batches_per_call=1)
     assert channels.grouping is False
-    assert "batch by batch" in caplog.text
+    assert "batch by batch (a channel draws random numbers" in caplog.text
     assert tried == never
     assert tried["valid_objective"][0] != tried["valid_objective"][1]  # masks do vary
 
 
-def test_producers_that_read_values_back_or_keep_state_go_batch_by_batch():
+def test_producers_that_read_values_back_or_keep_state_go_batch_by_batch(caplog):
     dataset = classification_data(n=23, seed=1)
     monitor = Monitor(network())
     monitor.setup(dataset={"valid": dataset}, cost=Default(), batch_size=5)
     monitor.add_producer(lambda data: {"host_sum": torch.tensor(float(data.sum()))},
                          (VectorSpace(5), "features"), "valid", "valid_", pure=True)
-    monitor()
+    with caplog.at_level(logging.INFO, logger="pylearn2.monitor_batches"):
+        monitor()
+    assert "a channel reads a value back to Python" in caplog.text
     assert monitor._datasets["valid"]._channels.grouping is False  # float() inside vmap
     X = dataset.X.astype(np.float64)
     expected = sum(X[i:i + 5].sum() * len(X[i:i + 5]) for i in range(0, 23, 5)) / 23
