@@ -105,8 +105,12 @@ class Momentum(LearningRule):
 
     def apply(self, params, grads, learning_rate, lr_scalers):
         velocities = self._buffers("velocity", params)
-        steps = scaled_steps(grads, learning_rate, lr_scalers)
         torch._foreach_mul_(velocities, self.momentum)
+        if not self.nesterov_momentum and all(s == 1.0 for s in lr_scalers):
+            torch._foreach_add_(velocities, grads, alpha=-learning_rate)  # no temporaries
+            torch._foreach_add_(params, velocities)
+            return
+        steps = scaled_steps(grads, learning_rate, lr_scalers)
         torch._foreach_add_(velocities, steps)
         if self.nesterov_momentum:
             torch._foreach_add_(params, torch._foreach_mul(velocities, self.momentum))
