@@ -2,7 +2,7 @@
 runs them on a GPU machine: device-resident training data, prefetched batches from
 pinned memory when the data exceed the device budget, every conv layer on CUDA
 matching its CPU result, a bf16 autocast run, compiled step and monitor matching eager,
-and a model saved on the GPU loading on CPU.
+the grouped monitor pass matching CPU, and a model saved on the GPU loading on CPU.
 
 The comparisons are written as functions of the device so that they can also be run on
 CPU (``compare_on(device='cpu')``), which keeps them honest where no GPU is at hand.
@@ -148,3 +148,17 @@ def test_compiled_step_and_monitor_on_cuda_match_eager():
     assert fast.algorithm._forward.compiled
     assert all(entry._channels._compiled.compiled
                for entry in fast.model.monitor._datasets.values())
+
+
+def test_monitor_groups_batches_on_cuda_and_records_what_cpu_records():
+    """The monitor's grouped pass (several batches per call, torch.vmap) on CUDA, with
+    the data resident there: grouping is taken, and every channel equals the CPU run's."""
+    cpu, gpu = _job("cpu"), _job("cuda")
+    cpu.main_loop()
+    gpu.main_loop()
+    assert all(entry._channels.grouping is True
+               for entry in gpu.model.monitor._datasets.values())
+    for name, channel in cpu.model.monitor.channels.items():
+        if "seconds" not in name:
+            torch.testing.assert_close(gpu.model.monitor.channels[name].val_record,
+                                       channel.val_record, rtol=1e-4, atol=1e-5, msg=name)
