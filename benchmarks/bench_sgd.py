@@ -3,7 +3,8 @@
 MLP 784-1000-1000-10 (ReLU, softmax), batch 128, plain SGD, random MNIST-shaped data.
 Both sides shuffle with a numpy permutation per epoch, gather rows by index, use one-hot
 targets and update with the same foreach step. Epochs alternate between the two so that
-machine noise hits both alike; the ratio is median(pylearn2) / median(plain).
+machine noise hits both alike; the ratio is median(pylearn2) / median(plain), printed
+with the median of the per-epoch pairs' ratios (each pair ran back to back).
 """
 
 from __future__ import annotations
@@ -105,13 +106,18 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
           f"{torch.get_num_threads()} threads, median of {args.epochs} epochs")
     print(f"  plain PyTorch loop : {plain:.3f} s/epoch")
     print(f"  pylearn2 Train+SGD : {ours:.3f} s/epoch")
-    print(f"  ratio              : {ours / plain:.3f}  (aim: <= 1.02)")
-    result = {"plain": plain, "pylearn2": ours, "ratio": ours / plain}
+    paired = medians.paired_ratio("pylearn2", "plain")
+    print(f"  ratio              : {ours / plain:.3f} of the medians, {paired:.3f} median of the "
+          f"epoch pairs  (aim: <= 1.02)")
+    result = {"plain": plain, "pylearn2": ours, "ratio": ours / plain, "paired_ratio": paired}
     if compile_seconds is not None:
         fast = medians["compiled"]
+        speedup = 1 / medians.paired_ratio("compiled", "plain")
         print(f"  compiled SGD       : {fast:.3f} s/epoch, {plain / fast:.2f}x faster than the "
-              f"plain eager loop (aim >= 1.2); first epoch incl. compile {compile_seconds:.1f} s")
-        result.update(compiled=fast, compiled_speedup=plain / fast, compile_s=compile_seconds)
+              f"plain eager loop ({speedup:.2f}x paired; aim >= 1.2); first epoch incl. compile "
+              f"{compile_seconds:.1f} s")
+        result.update(compiled=fast, compiled_speedup=plain / fast, compiled_paired_speedup=speedup,
+                      compile_s=compile_seconds)
     return result
 
 
