@@ -163,3 +163,25 @@ def test_maxout_continued_stage_starts_from_the_first_stage(fake_mnist):
     assert continued.monitor_stage_0.channels["valid_y_misclass"].val_record == \
         best.monitor.channels["valid_y_misclass"].val_record
     assert job.dataset.get_num_examples() == 120
+
+
+def test_maxout_conv_example_tiny(fake_mnist):
+    text = shrink((EXAMPLES / "mnist_maxout_conv.yaml").read_text())
+    text = re.sub(r"batch_size: \d+", "batch_size: 10", text)
+    text = re.sub(r"num_channels: (48|24)", "num_channels: 4", text)
+    job = run_yaml_text(text, fake_mnist, "mnist_maxout_conv.yaml")
+    # The original's model-level dropout ([.5, .5, .5, 1] on the layers' outputs, .8 kept
+    # unscaled at the input) is .8 unscaled at h0's input and .5 scaled by 2 at every
+    # other layer's input, the softmax's included.
+    cost = job.algorithm.cost
+    probs = {layer.layer_name: cost.input_include_probs.get(layer.layer_name,
+                                                             cost.default_input_include_prob)
+             for layer in job.model.layers}
+    scales = {layer.layer_name: cost.input_scales.get(layer.layer_name, cost.default_input_scale)
+              for layer in job.model.layers}
+    assert probs == {"h0": 0.8, "h1": 0.5, "h2": 0.5, "y": 0.5}
+    assert scales == {"h0": 1.0, "h1": 2.0, "h2": 2.0, "y": 2.0}
+    saved = serial.load(job.save_path)
+    assert saved.monitor.get_epochs_seen() == 2
+    assert len(saved.monitor.channels["test_y_misclass"].val_record) == 3
+    assert (fake_mnist / "mnist_maxout_conv_best.pkl").exists()

@@ -196,24 +196,26 @@ class SGD(MinibatchAlgorithm):
                                    cpu_matmuls=self.device_.type == "cpu")
         self._forward = expr
 
-    def _gradients(self, data: Any) -> tuple[dict, dict]:
-        """Gradients for one batch. Plain-autodiff costs differentiate the expression
-        w.r.t. the parameter list kept since setup (no walk of the module tree per step)."""
+    def _gradients(self, data: Any) -> tuple[list, list[bool] | None, dict]:
+        """Gradients for one batch, one per entry of the parameter list kept since setup
+        (no walk of the module tree per step), which parameters the cost gave gradients
+        for (None: all of them) and the cost's extra updates."""
         if self.precision == "bf16":
             with torch.autocast(self.device_.type, dtype=torch.bfloat16):
-                if self._forward is None:
-                    return self.cost.get_gradients(self.model, data)
-                value = self._forward(self.model, data)
-        elif self._forward is None:
-            return self.cost.get_gradients(self.model, data)
-        else:
-            value = self._forward(self.model, data)
-        if value is None:
-            return self.cost.get_gradients(self.model, data)  # its message explains
-        self.cost.last_batch_value = value.detach()
+                return self._gradients_of(data)
+        return self._gradients_of(data)
+
+    def _gradients_of(self, data: Any) -> tuple[list, list[bool] | None, dict]:
+        value = None if self._forward is None else self._forward(self.model, data)
+        if value is None:  # a cost with its own gradients (or no expression: its message explains)
+            grads, updates = self.cost.get_gradients(self.model, data)
+            provided = [p in grads for p in self.params]
+            return ([grads[p] if given else torch.zeros_like(p)
+                     for p, given in zip(self.params, provided)],
+                    None if all(provided) else provided, updates)
         grads = torch.autograd.grad(value, self.params, allow_unused=True)
-        return {p: (g if g is not None else torch.zeros_like(p))
-                for p, g in zip(self.params, grads)}, {}
+        return [g if g is not None else torch.zeros_like(p)
+                for p, g in zip(self.params, grads)], None, {}
 
     def _batch_extensions(self) -> list[Any]:
         return [UpdateCallback(cb) for cb in self.update_callbacks]
@@ -234,16 +236,13 @@ class SGD(MinibatchAlgorithm):
     def _update(self, data: Any, total: int, local: int) -> None:
         provided = None
         if local:
-            grads, updates = self._gradients(data)
-            provided = [p in grads for p in self.params]
-            grad_list = [grads[p] if given else torch.zeros_like(p)
-                         for p, given in zip(self.params, provided)]
+            grad_list, provided, updates = self._gradients(data)
         else:  # this process's slice of a short last batch is empty
             grad_list, updates = [torch.zeros_like(p) for p in self.params], {}
         with torch.no_grad():
             if distributed.world_size() > 1:
                 distributed.average_gradients_(grad_list, local)
-            if provided is None or all(provided):
+            if provided is None:
                 self.rule.apply(self.params, grad_list, self.learning_rate, self.lr_scalers)
             else:  # a cost's gradients for some parameters: the others get no update at all
                 apply_to_subset(self.rule, self.params, grad_list, self.learning_rate,

@@ -140,7 +140,15 @@ class Softmax(Layer):
 
     def cost_from_input(self, Y: torch.Tensor, state_below: torch.Tensor) -> torch.Tensor:
         return memoized(self, "nll", (Y, state_below),
-                        lambda pair: self.nll_from_log_prob(pair[0], self.log_prob(pair[1])))
+                        lambda pair: self._nll_from_logits(pair[0], self.logits(pair[1])))
+
+    def _nll_from_logits(self, Y: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+        """The mean NLL of rows of targets; one fused call for float rows (the mean over
+        examples of ``-sum_k Y_k log p_k``, summed in another order than
+        ``nll_from_log_prob``: equal within rounding)."""
+        if self.binary_target_dim is None and Y.dtype == logits.dtype and Y.shape == logits.shape:
+            return F.cross_entropy(logits, Y)
+        return self.nll_from_log_prob(Y, torch.log_softmax(logits, dim=1))
 
     def has_constraints(self) -> bool:
         return self.W is not None and (self.max_row_norm, self.max_col_norm) != (None, None)
