@@ -79,7 +79,7 @@ class PlainCompiledLoop(PlainLoop):
             h = torch.relu(torch.addmm(b1, h, W1))
             return F.cross_entropy(torch.addmm(b2, h, W2), t)
 
-        self.loss = torch.compile(loss)
+        self.loss = torch.compile(loss, dynamic=False)  # one graph per batch shape
 
     def epoch(self) -> None:
         order = torch.from_numpy(self.rng.permutation(self.X.shape[0]))
