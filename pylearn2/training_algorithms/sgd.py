@@ -213,6 +213,7 @@ class SGD(MinibatchAlgorithm):
             return ([grads[p] if given else torch.zeros_like(p)
                      for p, given in zip(self.params, provided)],
                     None if all(provided) else provided, updates)
+        self.cost.last_batch_value = value.detach()  # the progress bar's running objective
         grads = torch.autograd.grad(value, self.params, allow_unused=True)
         return [g if g is not None else torch.zeros_like(p)
                 for p, g in zip(self.params, grads)], None, {}
