@@ -52,16 +52,19 @@ class PlainLoop:
         self.batch_size, self.lr = batch_size, lr
         self.rng = np.random.default_rng([2012, 10, 5])
 
+    @staticmethod
+    def loss(params: list[torch.Tensor], x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        W0, b0, W1, b1, W2, b2 = params
+        h = torch.relu(torch.addmm(b0, x, W0))
+        h = torch.relu(torch.addmm(b1, h, W1))
+        return F.cross_entropy(torch.addmm(b2, h, W2), t)
+
     def epoch(self) -> None:
-        W0, b0, W1, b1, W2, b2 = self.params
         order = torch.from_numpy(self.rng.permutation(self.X.shape[0]))
         for start in range(0, len(order), self.batch_size):
             idx = order[start:start + self.batch_size]
-            x, t = self.X[idx], self.Y[idx]
-            h = torch.relu(torch.addmm(b0, x, W0))
-            h = torch.relu(torch.addmm(b1, h, W1))
-            loss = F.cross_entropy(torch.addmm(b2, h, W2), t)
-            grads = torch.autograd.grad(loss, self.params)
+            grads = torch.autograd.grad(self.loss(self.params, self.X[idx], self.Y[idx]),
+                                        self.params)
             with torch.no_grad():
                 torch._foreach_add_(self.params, grads, alpha=-self.lr)
 
@@ -72,23 +75,7 @@ class PlainCompiledLoop(PlainLoop):
 
     def __init__(self, *args) -> None:
         super().__init__(*args)
-
-        def loss(params: list[torch.Tensor], x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-            W0, b0, W1, b1, W2, b2 = params
-            h = torch.relu(torch.addmm(b0, x, W0))
-            h = torch.relu(torch.addmm(b1, h, W1))
-            return F.cross_entropy(torch.addmm(b2, h, W2), t)
-
-        self.loss = torch.compile(loss, dynamic=False)  # one graph per batch shape
-
-    def epoch(self) -> None:
-        order = torch.from_numpy(self.rng.permutation(self.X.shape[0]))
-        for start in range(0, len(order), self.batch_size):
-            idx = order[start:start + self.batch_size]
-            grads = torch.autograd.grad(self.loss(self.params, self.X[idx], self.Y[idx]),
-                                        self.params)
-            with torch.no_grad():
-                torch._foreach_add_(self.params, grads, alpha=-self.lr)
+        self.loss = torch.compile(PlainLoop.loss, dynamic=False)  # one graph per batch shape
 
 
 class Pylearn2Run:

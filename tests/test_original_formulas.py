@@ -473,3 +473,17 @@ def test_bgd_scales_each_parameter_step_and_constrains_every_trial_point():
     optimizer = BatchGradientDescent([x], objective, init_alpha=4.0, param_constrainers=[clamp])
     optimizer.minimize(3)
     assert max(seen) <= 1.0 and float(x.detach()) == pytest.approx(1.0)
+
+
+def test_softmax_nll_of_soft_target_rows_is_the_original_definition():
+    """Float rows of targets (not only one-hot): the mean over examples of
+    -sum_k Y_k log softmax(z)_k, the original Softmax.cost, in float64."""
+    mlp = MLP(nvis=3, layers=[Softmax(n_classes=4, layer_name="y", irange=0.5)]).double()
+    p = numpy_params(mlp)
+    rng = np.random.default_rng(11)
+    x, y = rng.normal(size=(6, 3)), rng.uniform(size=(6, 4)) * 2.0
+    z = x @ p["layers.0.W"] + p["layers.0.b"]
+    log_p = z - np.log(np.exp(z).sum(1, keepdims=True))
+    expected = -(y * log_p).sum(1).mean()
+    got = float(mlp.cost_from_X((torch.tensor(x), torch.tensor(y))))
+    assert got == pytest.approx(expected, rel=1e-12)
