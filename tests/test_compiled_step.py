@@ -62,16 +62,22 @@ def test_compiled_run_resumes_bit_for_bit_and_matches_eager(check_resume):
 
 @pytest.mark.skipif(not onednn_available(), reason="torch built without oneDNN")
 def test_onednn_matmul_pass_rewrites_forward_and_backward_products():
-    """Every float32 CPU mm/addmm of the forward and backward graphs is rewritten, and
-    values and gradients equal the eager ones within float32 rounding."""
+    """Every float32 CPU mm/addmm of the forward and backward graphs whose first operand
+    has contiguous rows is rewritten; the weight gradients (first operand a transposed
+    view) stay with the BLAS; values and gradients equal the eager ones within float32
+    rounding."""
     from pylearn2.utils import compiled
 
     seen = []
     original = compiled._rewrite_matmuls
 
+    kept_first_strides = []
+
     def spy(graph):
         original(graph)
         seen.append(sorted(str(n.target) for n in graph.nodes if "mm" in str(n.target)))
+        kept_first_strides.extend(n.args[0].meta["val"].stride() for n in graph.nodes
+                                  if n.target is torch.ops.aten.mm.default)
 
     torch.manual_seed(0)
     W, b = torch.randn(6, 4, requires_grad=True), torch.randn(4, requires_grad=True)
@@ -91,9 +97,12 @@ def test_onednn_matmul_pass_rewrites_forward_and_backward_products():
     finally:
         compiled._rewrite_matmuls = original
     assert step.compiled, step.fallback_reason
-    assert seen and all("aten.mm.default" not in names and "aten.addmm.default" not in names
-                        for names in seen)
-    assert sum(names.count("pylearn2.onednn_mm.default") for names in seen) == 5  # 2 fwd, 3 bwd
+    assert seen and all("aten.addmm.default" not in names for names in seen)
+    # forward: x @ W and tanh(.) @ V; backward: the input gradient g @ V.T
+    assert sum(names.count("pylearn2.onednn_mm.default") for names in seen) == 3
+    # backward: the weight gradients x.T @ g and tanh(.).T @ g, first operands transposed
+    assert sum(names.count("aten.mm.default") for names in seen) == 2
+    assert sorted(kept_first_strides) == [(1, 4), (1, 6)], kept_first_strides
     expected = f(x)
     torch.testing.assert_close(value, expected, rtol=1e-5, atol=1e-5)
     for g, e in zip(grads, torch.autograd.grad(expected, [W, b, V])):
