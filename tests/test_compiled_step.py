@@ -68,10 +68,8 @@ def test_onednn_matmul_pass_rewrites_forward_and_backward_products():
     rounding."""
     from pylearn2.utils import compiled
 
-    seen = []
+    seen, kept_first_strides = [], []
     original = compiled._rewrite_matmuls
-
-    kept_first_strides = []
 
     def spy(graph):
         original(graph)

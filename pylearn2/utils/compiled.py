@@ -169,7 +169,7 @@ def _onednn_mm() -> Any:
         library.define("onednn_mm(Tensor a, Tensor b) -> Tensor")
 
         def onednn_mm(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-            if a.stride(-1) != 1:  # the rewrite skips these; a layout inductor chose
+            if a.stride(-1) != 1:  # a layout inductor chose after the rewrite
                 a = a.contiguous()
             return linear(a, b.t(), None, "none", [], "")
 
@@ -216,14 +216,13 @@ def _rewrite_matmuls(graph: Any) -> None:
         if not isinstance(value, torch.Tensor) or value.dtype != torch.float32 \
                 or value.device.type != "cpu" or value.dim() != 2:
             continue
-        first = node.args[0] if node.target is aten.mm.default else (
-            node.args[1] if node.target is aten.addmm.default else None)
-        if first is None or not _rows_contiguous(first):
-            continue
         if node.target is aten.mm.default:
-            node.target = mm
+            if _rows_contiguous(node.args[0]):
+                node.target = mm
         elif node.target is aten.addmm.default and not node.kwargs:
             bias, a, b = node.args
+            if not _rows_contiguous(a):
+                continue
             with graph.inserting_before(node):
                 product = graph.call_function(mm, (a, b))
                 total = graph.call_function(aten.add.Tensor, (product, bias))
